@@ -1,0 +1,492 @@
+"""Shape ops: reshape, transpose, broadcast, concatenate, strided slicing, padding ...
+
+Primitives: ``reshape`` (attr ``shape``, may hold one ``-1``), ``transpose`` (``axes``),
+``broadcast_to`` (``shape``), ``concatenate`` (``axis``), ``slice`` (``begin``, ``end``,
+``strides``: one entry per axis, normalised like Python's ``slice.indices``, so the axis
+length is ``len(range(b, e, s))``), ``slice_update`` (same attrs: write ``update`` into
+that region of ``x``) and ``pad`` (``pad_width`` pairs and a ``constant_value``). The
+rest (``expand_dims``, ``squeeze``, ``flip``, ``stack``, ``tile`` ...) is built from them.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from ..errors import InvalidArgumentError, ShapeError
+from ..shapes import broadcast_shapes, check_shape, normalize_axes, normalize_axis, size_of
+from ._dispatch import apply, convert_to_tensor, defop, is_tensor
+
+__all__ = ["reshape", "transpose", "broadcast_to", "concatenate", "slice", "slice_update",
+           "pad", "expand_dims", "squeeze", "stack", "split", "tile", "flip", "repeat",
+           "moveaxis", "swapaxes", "ravel", "flatten", "shape", "ndim", "size"]
+
+
+def _prep(name: str, x: Any) -> Any:
+    return x if is_tensor(x) else convert_to_tensor(x, where=name)
+
+
+def shape(x: Any) -> tuple:
+    return tuple(_prep("shape", x).shape)
+
+
+def ndim(x: Any) -> int:
+    return len(shape(x))
+
+
+def size(x: Any) -> int | None:
+    return size_of(shape(x))
+
+
+# ---- reshape ----------------------------------------------------------------------------
+def _resolve_shape(where: str, in_shape: tuple, target: tuple) -> tuple:
+    if builtins.sum(1 for d in target if d == -1) > 1:
+        raise InvalidArgumentError(f"{where}: argument 'shape': at most one -1, got {target}")
+    for d in target:
+        if d is not None and (not isinstance(d, int) or d < -1):
+            raise InvalidArgumentError(f"{where}: argument 'shape': expected ints >= -1, "
+                                       f"got {target}")
+    total = size_of(in_shape)
+    known = 1
+    for d in target:
+        if d not in (-1, None):
+            known *= d
+    if total is None or None in target:
+        return tuple(None if d in (-1, None) else d for d in target)
+    if -1 in target:
+        if known == 0 or total % known:
+            raise ShapeError(f"{where}: cannot reshape {in_shape} ({total} elements) "
+                             f"into {target}")
+        return tuple(total // known if d == -1 else d for d in target)
+    if known != total:
+        raise ShapeError(f"{where}: cannot reshape {in_shape} ({total} elements) "
+                         f"into {target} ({known} elements)")
+    return target
+
+
+def _reshape_rule(specs: list, shape: tuple) -> tuple:
+    return _resolve_shape("reshape", specs[0].shape, shape), specs[0].dtype
+
+
+def _vjp_reshape(g, out, x, shape):  # noqa: ANN001, ANN202
+    return (reshape(g, _as_target(x.shape)),)
+
+
+def _as_target(s: tuple) -> tuple:
+    if builtins.sum(1 for d in s if d is None) == 1:
+        return tuple(-1 if d is None else d for d in s)
+    return tuple(s)
+
+
+RESHAPE = defop("reshape", _reshape_rule, vjp=_vjp_reshape, family="shape")
+
+
+def reshape(x: Any, newshape: Any) -> Any:
+    """Reshape (row-major); one dimension may be ``-1``."""
+    x = _prep("reshape", x)
+    if isinstance(newshape, int):
+        newshape = (newshape,)
+    target = tuple(int(d) if d is not None else None for d in newshape)
+    if None not in x.shape and None not in target:
+        target = _resolve_shape("reshape", x.shape, target)
+        if target == x.shape:
+            return x
+    return apply(RESHAPE, (x,), {"shape": target})
+
+
+def ravel(x: Any) -> Any:
+    return reshape(x, (-1,))
+
+
+flatten = ravel
+
+
+def _expand_rule(specs: list, axis: tuple) -> tuple:
+    out = list(specs[0].shape)
+    for a in axis:
+        out.insert(a, 1)
+    return tuple(out), specs[0].dtype
+
+
+def _squeeze_rule(specs: list, axis: tuple) -> tuple:
+    s = specs[0].shape
+    for a in axis:
+        if s[a] not in (1, None):
+            raise ShapeError(f"squeeze: cannot squeeze axis {a} of size {s[a]} in {s}")
+    return tuple(d for i, d in enumerate(s) if i not in axis), specs[0].dtype
+
+
+EXPAND_DIMS = defop(
+    "expand_dims", _expand_rule, family="shape",
+    vjp=lambda g, out, x, axis: (squeeze(g, axis),),
+    decompose=lambda x, axis: reshape(x, _expand_rule([x], axis)[0]))
+SQUEEZE = defop(
+    "squeeze", _squeeze_rule, family="shape",
+    vjp=lambda g, out, x, axis: (expand_dims(g, axis),),
+    decompose=lambda x, axis: reshape(x, _squeeze_rule([x], axis)[0]))
+
+
+def expand_dims(x: Any, axis: Any) -> Any:
+    x = _prep("expand_dims", x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out_ndim = x.ndim + len(axes)
+    norm = normalize_axes("expand_dims", axes, out_ndim)
+    return apply(EXPAND_DIMS, (x,), {"axis": norm})
+
+
+def squeeze(x: Any, axis: Any = None) -> Any:
+    x = _prep("squeeze", x)
+    if axis is None:
+        norm = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    else:
+        norm = normalize_axes("squeeze", axis, x.ndim)
+    if not norm:
+        return x
+    return apply(SQUEEZE, (x,), {"axis": norm})
+
+
+# ---- transpose ---------------------------------------------------------------------------
+def _transpose_rule(specs: list, axes: tuple) -> tuple:
+    s = specs[0].shape
+    if sorted(axes) != list(range(len(s))):
+        raise InvalidArgumentError(f"transpose: argument 'axes': expected a permutation of "
+                                   f"{tuple(range(len(s)))}, got {axes}")
+    return tuple(s[a] for a in axes), specs[0].dtype
+
+
+def _vjp_transpose(g, out, x, axes):  # noqa: ANN001, ANN202
+    inv = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inv[a] = i
+    return (transpose(g, tuple(inv)),)
+
+
+TRANSPOSE = defop("transpose", _transpose_rule, vjp=_vjp_transpose, family="shape")
+
+
+def transpose(x: Any, axes: Any = None) -> Any:
+    x = _prep("transpose", x)
+    n = x.ndim
+    perm = tuple(reversed(range(n))) if axes is None else tuple(
+        normalize_axis("transpose", a, n, "axes") for a in axes)
+    if perm == tuple(range(n)):
+        return x
+    return apply(TRANSPOSE, (x,), {"axes": perm})
+
+
+def moveaxis(x: Any, source: int, destination: int) -> Any:
+    x = _prep("moveaxis", x)
+    n = x.ndim
+    s = normalize_axis("moveaxis", source, n, "source")
+    d = normalize_axis("moveaxis", destination, n, "destination")
+    order = [i for i in range(n) if i != s]
+    order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    x = _prep("swapaxes", x)
+    n = x.ndim
+    a = normalize_axis("swapaxes", axis1, n, "axis1")
+    b = normalize_axis("swapaxes", axis2, n, "axis2")
+    order = list(range(n))
+    order[a], order[b] = order[b], order[a]
+    return transpose(x, tuple(order))
+
+
+# ---- broadcast_to ----------------------------------------------------------------------------
+def _broadcast_rule(specs: list, shape: tuple) -> tuple:
+    s = specs[0].shape
+    if len(s) > len(shape):
+        raise ShapeError(f"broadcast_to: cannot broadcast {s} to {shape} (fewer dims)")
+    out = broadcast_shapes("broadcast_to", s, shape)
+    if tuple(d for d in out) != tuple(shape) and None not in shape:
+        raise ShapeError(f"broadcast_to: cannot broadcast {s} to {shape}")
+    return tuple(shape), specs[0].dtype
+
+
+def _vjp_broadcast(g, out, x, shape):  # noqa: ANN001, ANN202
+    from .elementwise import unbroadcast
+
+    return (unbroadcast(g, x.shape),)
+
+
+BROADCAST_TO = defop("broadcast_to", _broadcast_rule, vjp=_vjp_broadcast, family="shape")
+
+
+def broadcast_to(x: Any, shape: Any) -> Any:
+    x = _prep("broadcast_to", x)
+    target = check_shape("broadcast_to", shape)
+    if tuple(x.shape) == target:
+        return x
+    return apply(BROADCAST_TO, (x,), {"shape": target})
+
+
+# ---- concatenate / stack / split ------------------------------------------------------------
+def _concat_rule(specs: list, axis: int) -> tuple:
+    first = specs[0]
+    total: int | None = 0
+    for i, s in enumerate(specs):
+        if len(s.shape) != len(first.shape):
+            raise ShapeError(f"concatenate: input {i} has {len(s.shape)} dims, input 0 has "
+                             f"{len(first.shape)}")
+        if s.dtype is not first.dtype:
+            raise ShapeError(f"concatenate: input {i} has dtype {s.dtype}, input 0 has "
+                             f"{first.dtype}")
+        for j, (a, b) in enumerate(zip(s.shape, first.shape)):
+            if j != axis and a is not None and b is not None and a != b:
+                raise ShapeError(f"concatenate: input {i} has shape {s.shape}, input 0 has "
+                                 f"{first.shape}; they must match except on axis {axis}")
+        d = s.shape[axis]
+        total = None if d is None or total is None else total + d
+    out = list(first.shape)
+    out[axis] = total
+    return tuple(out), first.dtype
+
+
+def _vjp_concat(g, out, *xs, axis):  # noqa: ANN001, ANN202
+    grads = []
+    start = 0
+    for x in xs:
+        n = x.shape[axis]
+        grads.append(_axis_slice(g, axis, start, start + n))
+        start += n
+    return tuple(grads)
+
+
+CONCATENATE = defop("concatenate", _concat_rule, vjp=_vjp_concat, family="shape")
+
+
+def concatenate(xs: Any, axis: int = 0) -> Any:
+    from .. import dtypes as _dt
+    from .elementwise import cast
+
+    xs = [_prep("concatenate", x) for x in xs]
+    if not xs:
+        raise InvalidArgumentError("concatenate: expected at least one tensor, got none")
+    ax = normalize_axis("concatenate", axis, xs[0].ndim)
+    target = _dt.result_type(*[x.dtype for x in xs])
+    xs = [x if x.dtype is target else cast(x, target) for x in xs]
+    if len(xs) == 1:
+        return xs[0]
+    return apply(CONCATENATE, tuple(xs), {"axis": ax})
+
+
+def stack(xs: Any, axis: int = 0) -> Any:
+    xs = [_prep("stack", x) for x in xs]
+    if not xs:
+        raise InvalidArgumentError("stack: expected at least one tensor, got none")
+    ax = normalize_axis("stack", axis, xs[0].ndim + 1)
+    for i, x in enumerate(xs):
+        if x.shape != xs[0].shape:
+            raise ShapeError(f"stack: input {i} has shape {x.shape}, input 0 has "
+                             f"{xs[0].shape}; all must match")
+    return concatenate([expand_dims(x, ax) for x in xs], axis=ax)
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list:
+    """Split into equal sections (an int) or at the given indices (a list), as NumPy."""
+    x = _prep("split", x)
+    ax = normalize_axis("split", axis, x.ndim)
+    n = x.shape[ax]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0 or n % k:
+            raise InvalidArgumentError(f"split: axis {ax} of size {n} cannot be split into "
+                                       f"{k} equal sections")
+        bounds = [i * (n // k) for i in range(k + 1)]
+    else:
+        bounds = [0, *[int(i) for i in indices_or_sections], n]
+    return [_axis_slice(x, ax, builtins.min(max(a, 0), n), builtins.min(max(b, a, 0), n))
+            for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+# ---- strided slicing -------------------------------------------------------------------------
+def _slice_rule(specs: list, begin: tuple, end: tuple, strides: tuple) -> tuple:
+    s = specs[0].shape
+    if not len(begin) == len(end) == len(strides) == len(s):
+        raise InvalidArgumentError(f"slice: begin/end/strides need one entry per axis of {s}")
+    out = []
+    for d, b, e, st in zip(s, begin, end, strides):
+        if st == 0:
+            raise InvalidArgumentError("slice: a step of 0 is not allowed")
+        out.append(len(range(b, e, st)) if d is not None else None)
+    return tuple(out), specs[0].dtype
+
+
+def _vjp_slice(g, out, x, begin, end, strides):  # noqa: ANN001, ANN202
+    from .creation import zeros_like
+
+    return (slice_update(zeros_like(x), g, begin, end, strides),)
+
+
+SLICE = defop("slice", _slice_rule, vjp=_vjp_slice, family="shape",
+              doc="Strided slice x[b0:e0:s0, b1:e1:s1, ...] (normalised bounds).")
+
+
+def _slice_update_rule(specs: list, begin: tuple, end: tuple, strides: tuple) -> tuple:
+    x, u = specs
+    region, _ = _slice_rule([x], begin, end, strides)
+    if tuple(u.shape) != tuple(region):
+        raise ShapeError(f"slice_update: update has shape {u.shape}, the region has {region}")
+    if u.dtype is not x.dtype:
+        raise ShapeError(f"slice_update: update dtype {u.dtype} differs from {x.dtype}")
+    return x.shape, x.dtype
+
+
+def _vjp_slice_update(g, out, x, u, begin, end, strides):  # noqa: ANN001, ANN202
+    from .creation import zeros_like
+
+    gu = slice(g, begin, end, strides)
+    return slice_update(g, zeros_like(gu), begin, end, strides), gu
+
+
+SLICE_UPDATE = defop("slice_update", _slice_update_rule, vjp=_vjp_slice_update,
+                     family="shape", doc="x with the strided region replaced by update.")
+
+
+def _normalize_slices(where: str, shape: tuple, slices: Any) -> tuple:
+    begin, end, strides = [], [], []
+    for d, sl in zip(shape, slices):
+        if d is None:
+            raise ShapeError(f"{where}: cannot slice an axis of unknown size")
+        b, e, st = sl.indices(d)
+        begin.append(b)
+        end.append(e)
+        strides.append(st)
+    return tuple(begin), tuple(end), tuple(strides)
+
+
+def slice(x: Any, begin: Any, end: Any = None, strides: Any = None) -> Any:  # noqa: A001
+    """``x[begin[0]:end[0]:strides[0], ...]``; ``begin`` may also be a tuple of slices."""
+    x = _prep("slice", x)
+    if end is None and strides is None and all(isinstance(s, builtins.slice) for s in begin):
+        sls = list(begin) + [builtins.slice(None)] * (x.ndim - len(begin))
+    else:
+        n = x.ndim
+        strides = strides or (1,) * n
+        end = end if end is not None else tuple(None for _ in range(n))
+        sls = [builtins.slice(b, e, s) for b, e, s in zip(begin, end, strides)]
+    b, e, s = _normalize_slices("slice", x.shape, sls)
+    if all(st == 1 and bb == 0 and ee == d for bb, ee, st, d in zip(b, e, s, x.shape)):
+        return x
+    return apply(SLICE, (x,), {"begin": b, "end": e, "strides": s})
+
+
+def slice_update(x: Any, update: Any, begin: Any, end: Any = None, strides: Any = None) -> Any:
+    """A copy of ``x`` whose strided region ``[begin:end:strides]`` holds ``update``."""
+    from .elementwise import cast
+
+    x = _prep("slice_update", x)
+    update = _prep("slice_update", update)
+    if update.dtype is not x.dtype:
+        update = cast(update, x.dtype)
+    n = x.ndim
+    if end is None and strides is None and all(isinstance(s, builtins.slice) for s in begin):
+        sls = list(begin) + [builtins.slice(None)] * (n - len(begin))
+    else:
+        strides = strides or (1,) * n
+        sls = [builtins.slice(b, e, s) for b, e, s in zip(begin, end, strides)]
+    b, e, s = _normalize_slices("slice_update", x.shape, sls)
+    region = _slice_rule([x], b, e, s)[0]
+    if tuple(update.shape) != region:
+        update = broadcast_to(update, region)
+    return apply(SLICE_UPDATE, (x, update), {"begin": b, "end": e, "strides": s})
+
+
+def _axis_slice(x: Any, axis: int, start: int, stop: int, step: int = 1) -> Any:
+    sls = [builtins.slice(None)] * x.ndim
+    sls[axis] = builtins.slice(start, stop, step)
+    return slice(x, tuple(sls))
+
+
+def flip(x: Any, axis: Any = None) -> Any:
+    x = _prep("flip", x)
+    axes = normalize_axes("flip", axis, x.ndim)
+    sls = tuple(builtins.slice(None, None, -1) if i in axes else builtins.slice(None)
+                for i in range(x.ndim))
+    return slice(x, sls)
+
+
+# ---- pad -----------------------------------------------------------------------------------
+def _pad_rule(specs: list, pad_width: tuple, constant_value: Any) -> tuple:
+    s = specs[0].shape
+    if len(pad_width) != len(s):
+        raise InvalidArgumentError(f"pad: argument 'pad_width': expected {len(s)} pairs, got "
+                                   f"{len(pad_width)}")
+    return tuple(None if d is None else d + lo + hi for d, (lo, hi) in zip(s, pad_width)), \
+        specs[0].dtype
+
+
+def _vjp_pad(g, out, x, pad_width, constant_value):  # noqa: ANN001, ANN202
+    sls = tuple(builtins.slice(lo, lo + d) for d, (lo, hi) in zip(x.shape, pad_width))
+    return (slice(g, sls),)
+
+
+PAD = defop("pad", _pad_rule, vjp=_vjp_pad, family="shape",
+            doc="Constant padding; pad_width is one (before, after) pair per axis.")
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+    """Pad with a constant. ``pad_width``: an int, one pair, or one pair per axis."""
+    x = _prep("pad", x)
+    if mode != "constant":
+        raise InvalidArgumentError(f"pad: argument 'mode': expected 'constant', got {mode!r}")
+    n = x.ndim
+    if isinstance(pad_width, int):
+        pw = ((pad_width, pad_width),) * n
+    else:
+        pw_list = [tuple(p) if not isinstance(p, int) else (p, p) for p in pad_width]
+        if len(pw_list) == 1 and n != 1:
+            pw_list = pw_list * n
+        pw = tuple((int(a), int(b)) for a, b in pw_list)
+    if any(a < 0 or b < 0 for a, b in pw):
+        raise InvalidArgumentError(f"pad: argument 'pad_width': expected non-negative pads, "
+                                   f"got {pw}")
+    if all(a == 0 and b == 0 for a, b in pw):
+        return x
+    cv = constant_values
+    if x.dtype.is_floating:
+        cv = float(cv)
+    elif x.dtype.is_bool:
+        cv = bool(cv)
+    else:
+        cv = int(cv)
+    return apply(PAD, (x,), {"pad_width": pw, "constant_value": cv})
+
+
+# ---- tile / repeat -----------------------------------------------------------------------------
+def tile(x: Any, repeats: Any) -> Any:
+    x = _prep("tile", x)
+    reps = (repeats,) if isinstance(repeats, int) else tuple(repeats)
+    if len(reps) < x.ndim:
+        reps = (1,) * (x.ndim - len(reps)) + reps
+    if len(reps) > x.ndim:
+        x = reshape(x, (1,) * (len(reps) - x.ndim) + tuple(x.shape))
+    # (r0, d0, r1, d1, ...) broadcast, then merge each pair
+    inter = []
+    for d in x.shape:
+        inter += [1, d]
+    y = reshape(x, tuple(inter))
+    full = []
+    for r, d in zip(reps, x.shape):
+        full += [r, d]
+    y = broadcast_to(y, tuple(full))
+    return reshape(y, tuple(r * d for r, d in zip(reps, x.shape)))
+
+
+def repeat(x: Any, repeats: int, axis: int | None = None) -> Any:
+    x = _prep("repeat", x)
+    if axis is None:
+        x = ravel(x)
+        axis = 0
+    ax = normalize_axis("repeat", axis, x.ndim)
+    if not isinstance(repeats, int):
+        raise InvalidArgumentError("repeat: only an int number of repeats is supported")
+    y = expand_dims(x, ax + 1)
+    target = list(y.shape)
+    target[ax + 1] = repeats
+    y = broadcast_to(y, tuple(target))
+    out = list(x.shape)
+    out[ax] = out[ax] * repeats
+    return reshape(y, tuple(out))
