@@ -123,6 +123,12 @@ def is_tensor(x: Any) -> bool:
     return isinstance(x, TensorBase)
 
 
+def _unwrap(x: Any) -> Any:
+    """A Variable (or anything with ``_tw_tensor``) read as its current tensor."""
+    get = getattr(x, "_tw_tensor", None)
+    return get() if get is not None else x
+
+
 # ---- wrapping ---------------------------------------------------------------------------
 _new = object.__new__
 
@@ -214,6 +220,7 @@ def convert_to_tensor(data: Any, dtype: Any = None, *, backend: Backend | str | 
     :func:`tensorweave.ops.to_backend` instead.
     """
     target = None if dtype is None else _dt.canonicalize(dtype)
+    data = _unwrap(data)
     if isinstance(data, Tensor):
         if target is None or target is data._dtype:
             return data
@@ -280,9 +287,13 @@ def apply(op: OpDef, inputs: Sequence[Any], attrs: dict[str, Any] | None = None)
     attrs = attrs or {}
     for x in inputs:
         if type(x) is not Tensor:
-            if is_symbolic(x):
+            inputs = [_unwrap(i) for i in inputs]
+            if any(is_symbolic(i) for i in inputs):
                 return symbolic_hook.apply(op, tuple(inputs), attrs)  # type: ignore[misc]
-            raise DTypeError(f"{op.name}: expected tensors, got {type(x).__name__}")
+            for i in inputs:
+                if type(i) is not Tensor:
+                    raise DTypeError(f"{op.name}: expected tensors, got {type(i).__name__}")
+            break
     backend = _backend_of(inputs, op)
     key = (op, tuple(attrs.items()), *[(x._shape, x._dtype) for x in inputs])
     entry = backend.eager_cache.get(key)
@@ -335,7 +346,8 @@ def unary(op: OpDef, x: Any) -> Any:
         if entry is not None:
             return entry(x)
         return apply(op, (x,))
-    if is_symbolic(x):
+    x = _unwrap(x)
+    if is_tensor(x):
         return apply(op, (x,))
     return apply(op, (convert_to_tensor(x, where=op.name),))
 
@@ -356,6 +368,7 @@ def binary(op: OpDef, x: Any, y: Any, promote: bool = True) -> Any:
 
 def coerce_pair(where: str, x: Any, y: Any, promote: bool = True) -> tuple[Any, Any]:
     """Turn two operands into tensors of one dtype (scalars weakly typed)."""
+    x, y = _unwrap(x), _unwrap(y)
     xt, yt = is_tensor(x), is_tensor(y)
     if not xt and not yt:
         x = convert_to_tensor(x, where=where)

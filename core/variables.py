@@ -1,0 +1,148 @@
+"""Variables: named, mutable holders of a tensor (layer weights, optimizer slots, seeds).
+
+Ops accept a :class:`Variable` wherever they accept a tensor and read its current value.
+Tracing a training step must not bake the values in: inside :func:`substitute`, reading
+``var.value`` returns the tensor given for that variable (a symbolic input of the traced
+graph), the idea behind Keras 3's ``StatelessScope``. After the compiled step runs, the
+trainer writes the new values back with :meth:`Variable.assign`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from . import dtypes as _dt
+from .errors import ShapeError
+from .tensor import TensorBase
+
+__all__ = ["Variable", "substitute", "current_substitution"]
+
+_subst: ContextVar[Mapping[int, Any] | None] = ContextVar("tw_var_subst", default=None)
+_reads: ContextVar[list | None] = ContextVar("tw_var_reads", default=None)
+_counter = itertools.count()
+
+
+class Variable(TensorBase):
+    """A mutable tensor with a name; ``trainable`` ones get gradients in ``fit``."""
+
+    __slots__ = ("_value", "name", "trainable", "_uid", "aggregation", "constraint",
+                 "__weakref__", "path")
+
+    def __init__(self, initializer: Any, shape: Any = None, dtype: Any = None,
+                 trainable: bool = True, name: str | None = None) -> None:
+        from .ops import convert_to_tensor
+
+        if callable(initializer) and not isinstance(initializer, TensorBase):
+            value = initializer(shape, dtype=dtype or _dt.float32)
+        else:
+            value = initializer
+        value = convert_to_tensor(value, dtype)
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            raise ShapeError(f"Variable {name!r}: initial value has shape {value.shape}, "
+                             f"expected {tuple(shape)}")
+        self._value = value
+        self.name = name or f"variable_{next(_counter)}"
+        self.path = self.name
+        self.trainable = bool(trainable)
+        self._uid = next(_counter)
+        self.constraint = None
+
+    # ---- value -----------------------------------------------------------------------
+    @property
+    def value(self) -> Any:
+        sub = _subst.get()
+        if sub is not None:
+            found = sub.get(id(self))
+            if found is not None:
+                return found
+        reads = _reads.get()
+        if reads is not None:
+            reads.append(self)
+        return self._value
+
+    def _tw_tensor(self) -> Any:
+        return self.value
+
+    def assign(self, value: Any) -> Variable:
+        from .ops import cast, convert_to_tensor, is_symbolic
+
+        if is_symbolic(value):
+            raise TypeError(f"Variable {self.name!r}: cannot assign a symbolic tensor; "
+                            "return new values from the traced function instead")
+        value = convert_to_tensor(value, backend=self._value._backend)
+        if value.dtype is not self._value.dtype:
+            value = cast(value, self._value.dtype)
+        if tuple(value.shape) != tuple(self._value.shape):
+            raise ShapeError(f"Variable {self.name!r}: cannot assign shape {value.shape} to "
+                             f"a variable of shape {self._value.shape}")
+        self._value = value
+        return self
+
+    def assign_add(self, delta: Any) -> Variable:
+        from .ops import add
+
+        return self.assign(add(self._value, delta))
+
+    def assign_sub(self, delta: Any) -> Variable:
+        from .ops import subtract
+
+        return self.assign(subtract(self._value, delta))
+
+    # ---- metadata ---------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> Any:
+        return self._value.dtype
+
+    def numpy(self) -> Any:
+        return self._value.numpy()
+
+    def tolist(self) -> Any:
+        return self._value.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        return self._value.__array__(dtype)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __repr__(self) -> str:
+        return f"<Variable {self.name!r} shape={self.shape} dtype={self.dtype}>"
+
+
+@contextlib.contextmanager
+def substitute(mapping: Mapping[Variable, Any]) -> Iterator[None]:
+    """Inside the block, ``var.value`` returns ``mapping[var]`` (used when tracing)."""
+    ids = {id(v): t for v, t in mapping.items()}
+    prev = _subst.get()
+    merged = {**prev, **ids} if prev else ids
+    token = _subst.set(merged)
+    try:
+        yield
+    finally:
+        _subst.reset(token)
+
+
+def current_substitution() -> Mapping[int, Any] | None:
+    return _subst.get()
+
+
+@contextlib.contextmanager
+def record_reads() -> Iterator[list]:
+    """Collect the variables whose value is read inside the block (not substituted ones)."""
+    reads: list = []
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)
