@@ -45,6 +45,16 @@ _LAZY_ATTRS = {
     "convert_to_tensor": ("tensorweave.ops", "convert_to_tensor"),
     "convert_to_numpy": ("tensorweave.ops", "convert_to_numpy"),
     "to_backend": ("tensorweave.ops", "to_backend"),
+    "stop_gradient": ("tensorweave.ops", "stop_gradient"),
+    "Variable": ("tensorweave.variables", "Variable"),
+    "Graph": ("tensorweave.graph", "Graph"),
+    "SymbolicTensor": ("tensorweave.graph", "SymbolicTensor"),
+    "placeholder": ("tensorweave.graph", "placeholder"),
+    "trace": ("tensorweave.graph", "trace"),
+    "grad": ("tensorweave.graph", "grad"),
+    "value_and_grad": ("tensorweave.graph", "value_and_grad"),
+    "vjp": ("tensorweave.graph", "vjp"),
+    "jit": ("tensorweave.graph", "jit"),
 }
 
 __all__ = ["dtypes", "errors", "__version__", *sorted(_LAZY_MODULES), *sorted(_LAZY_ATTRS),

@@ -23,6 +23,8 @@ __all__ = ["Variable", "substitute", "current_substitution"]
 
 _subst: ContextVar[Mapping[int, Any] | None] = ContextVar("tw_var_subst", default=None)
 _reads: ContextVar[list | None] = ContextVar("tw_var_reads", default=None)
+# Set by the graph tracer: while tracing, reading a variable records a variable node.
+_trace_hook: ContextVar[Any] = ContextVar("tw_var_trace", default=None)
 _counter = itertools.count()
 
 
@@ -59,6 +61,9 @@ class Variable(TensorBase):
             found = sub.get(id(self))
             if found is not None:
                 return found
+        hook = _trace_hook.get()
+        if hook is not None:
+            return hook(self)
         reads = _reads.get()
         if reads is not None:
             reads.append(self)
