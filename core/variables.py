@@ -19,9 +19,9 @@ from . import dtypes as _dt
 from .errors import ShapeError
 from .tensor import TensorBase
 
-__all__ = ["Variable", "substitute", "current_substitution"]
+__all__ = ["Variable", "substitute", "current_substitution", "StatelessScope"]
 
-_subst: ContextVar[Mapping[int, Any] | None] = ContextVar("tw_var_subst", default=None)
+_subst: ContextVar[Any] = ContextVar("tw_var_subst", default=None)
 _reads: ContextVar[list | None] = ContextVar("tw_var_reads", default=None)
 # Set by the graph tracer: while tracing, reading a variable records a variable node.
 _trace_hook: ContextVar[Any] = ContextVar("tw_var_trace", default=None)
@@ -75,6 +75,10 @@ class Variable(TensorBase):
     def assign(self, value: Any) -> Variable:
         from .ops import cast, convert_to_tensor, is_symbolic
 
+        scope = _subst.get()
+        if isinstance(scope, StatelessScope):
+            scope.record(self, value)
+            return self
         if is_symbolic(value):
             raise TypeError(f"Variable {self.name!r}: cannot assign a symbolic tensor; "
                             "return new values from the traced function instead")
@@ -90,12 +94,12 @@ class Variable(TensorBase):
     def assign_add(self, delta: Any) -> Variable:
         from .ops import add
 
-        return self.assign(add(self._value, delta))
+        return self.assign(add(self.value, delta))
 
     def assign_sub(self, delta: Any) -> Variable:
         from .ops import subtract
 
-        return self.assign(subtract(self._value, delta))
+        return self.assign(subtract(self.value, delta))
 
     # ---- metadata ---------------------------------------------------------------------
     @property
@@ -125,13 +129,55 @@ class Variable(TensorBase):
         return f"<Variable {self.name!r} shape={self.shape} dtype={self.dtype}>"
 
 
+class StatelessScope(dict):
+    """Variables read as given values, and assignments recorded instead of applied.
+
+    This is how a training step is traced: every variable the step touches maps to a graph
+    input, ``assign`` inside the step (optimizer updates, BatchNorm statistics, metric
+    totals) records the new value, and the trainer returns those values from the compiled
+    step and writes them back afterwards (Keras 3's ``StatelessScope`` idea).
+    """
+
+    def __init__(self, mapping: Mapping[Variable, Any] = ()) -> None:  # type: ignore[assignment]
+        super().__init__()
+        self.variables: dict[int, Variable] = {}
+        self.assigned: dict[int, Variable] = {}
+        for var, value in dict(mapping).items():
+            self[id(var)] = value
+            self.variables[id(var)] = var
+
+    def record(self, var: Variable, value: Any) -> None:
+        from .ops import cast, convert_to_tensor, is_tensor
+
+        if not is_tensor(value):
+            value = convert_to_tensor(value, var.dtype)
+        if value.dtype is not var.dtype:
+            value = cast(value, var.dtype)
+        if tuple(value.shape) != tuple(var.shape):
+            raise ShapeError(f"Variable {var.name!r}: cannot assign shape {tuple(value.shape)} "
+                             f"to a variable of shape {tuple(var.shape)}")
+        self[id(var)] = value
+        self.variables[id(var)] = var
+        self.assigned[id(var)] = var
+
+    def value_of(self, var: Variable) -> Any:
+        return self.get(id(var), var._value)
+
+    def __enter__(self) -> StatelessScope:
+        self._token = _subst.set(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _subst.reset(self._token)
+
+
 @contextlib.contextmanager
 def substitute(mapping: Mapping[Variable, Any]) -> Iterator[None]:
     """Inside the block, ``var.value`` returns ``mapping[var]`` (used when tracing)."""
     ids = {id(v): t for v, t in mapping.items()}
     prev = _subst.get()
     merged = {**prev, **ids} if prev else ids
-    token = _subst.set(merged)
+    token = _subst.set(merged)  # a plain dict: reads only
     try:
         yield
     finally:
