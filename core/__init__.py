@@ -34,6 +34,21 @@ _LAZY_MODULES = {
     "testing": "tensorweave.testing",
     "config": "tensorweave.config",
     "graph": "tensorweave.graph",
+    "layers": "tensorweave.layers",
+    "losses": "tensorweave.losses",
+    "optimizers": "tensorweave.optimizers",
+    "metrics": "tensorweave.metrics",
+    "activations": "tensorweave.activations",
+    "initializers": "tensorweave.initializers",
+    "regularizers": "tensorweave.regularizers",
+    "constraints": "tensorweave.constraints",
+    "callbacks": "tensorweave.callbacks",
+    "models": "tensorweave.models",
+    "saving": "tensorweave.saving",
+    "utils": "tensorweave.utils",
+    "datasets": "tensorweave.datasets",
+    "data": "tensorweave.data",
+    "variables": "tensorweave.variables",
 }
 _LAZY_ATTRS = {
     "Tensor": ("tensorweave.tensor", "Tensor"),
@@ -55,6 +70,10 @@ _LAZY_ATTRS = {
     "value_and_grad": ("tensorweave.graph", "value_and_grad"),
     "vjp": ("tensorweave.graph", "vjp"),
     "jit": ("tensorweave.graph", "jit"),
+    "Sequential": ("tensorweave.models", "Sequential"),
+    "Model": ("tensorweave.models", "Model"),
+    "Input": ("tensorweave.layers", "Input"),
+    "plugins_info": ("tensorweave.plugin_manager", "plugins_info"),
 }
 
 __all__ = ["dtypes", "errors", "__version__", *sorted(_LAZY_MODULES), *sorted(_LAZY_ATTRS),
