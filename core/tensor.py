@@ -128,11 +128,16 @@ class Tensor(TensorBase):
             yield self[i]  # type: ignore[index]
 
     def __repr__(self) -> str:
-        try:
-            import numpy as np
+        body = None
+        if self._backend.shares_host_memory:  # NumPy is loaded already; print like it
+            try:
+                import numpy as np
 
-            body = np.array2string(np.asarray(self.numpy()), separator=", ", prefix="Tensor(")
-        except Exception:  # a backend whose to_numpy fails must still print
+                body = np.array2string(np.asarray(self.numpy()), separator=", ",
+                                       prefix="Tensor(")
+            except Exception:  # a backend whose to_numpy fails must still print
+                body = None
+        if body is None:
             body = repr(self.tolist())
         extra = "" if self._backend.name == "numpy" else f", backend={self._backend.name}"
         return f"Tensor({body}, shape={self._shape}, dtype={self._dtype}{extra})"

@@ -25,6 +25,8 @@ _subst: ContextVar[Any] = ContextVar("tw_var_subst", default=None)
 _reads: ContextVar[list | None] = ContextVar("tw_var_reads", default=None)
 # Set by the graph tracer: while tracing, reading a variable records a variable node.
 _trace_hook: ContextVar[Any] = ContextVar("tw_var_trace", default=None)
+# Set by a layer running under a mixed-precision policy: float variables read as this dtype.
+_autocast: ContextVar[Any] = ContextVar("tw_autocast", default=None)
 _counter = itertools.count()
 
 
@@ -56,6 +58,15 @@ class Variable(TensorBase):
     # ---- value -----------------------------------------------------------------------
     @property
     def value(self) -> Any:
+        out = self._read()
+        cast_to = _autocast.get()
+        if cast_to is not None and out.dtype is not cast_to and out.dtype.is_floating:
+            from .ops import cast
+
+            out = cast(out, cast_to)
+        return out
+
+    def _read(self) -> Any:
         sub = _subst.get()
         if sub is not None:
             found = sub.get(id(self))
@@ -94,12 +105,12 @@ class Variable(TensorBase):
     def assign_add(self, delta: Any) -> Variable:
         from .ops import add
 
-        return self.assign(add(self.value, delta))
+        return self.assign(add(self._read(), delta))
 
     def assign_sub(self, delta: Any) -> Variable:
         from .ops import subtract
 
-        return self.assign(subtract(self.value, delta))
+        return self.assign(subtract(self._read(), delta))
 
     # ---- metadata ---------------------------------------------------------------------
     @property
@@ -160,7 +171,7 @@ class StatelessScope(dict):
         self.variables[id(var)] = var
         self.assigned[id(var)] = var
 
-    def value_of(self, var: Variable) -> Any:
+    def value_of(self, var: Variable) -> Any:  # noqa: D102
         return self.get(id(var), var._value)
 
     def __enter__(self) -> StatelessScope:
@@ -197,3 +208,13 @@ def record_reads() -> Iterator[list]:
         yield reads
     finally:
         _reads.reset(token)
+
+
+@contextlib.contextmanager
+def autocast(dtype: Any) -> Iterator[None]:
+    """Float variables read inside the block come out as ``dtype`` (mixed precision)."""
+    token = _autocast.set(dtype)
+    try:
+        yield
+    finally:
+        _autocast.reset(token)

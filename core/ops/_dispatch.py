@@ -404,8 +404,11 @@ def scalar(value: bool | int | float, dtype: DType, like: Any = None) -> Tensor:
     """A 0-d tensor on the backend of ``like`` (or the current one)."""
     backend = like._backend if type(like) is Tensor else current()
     if dtype.kind in "iu":
-        if isinstance(value, float):
-            value = int(value)
+        value = int(value)
         if not dtype.min <= value <= dtype.max:
             raise DTypeError(f"value {value} is out of bounds for {dtype}")
+    elif dtype.kind == "f":
+        value = float(value)
+    else:
+        value = bool(value)
     return wrap(backend.scalar(value, dtype), (), dtype, backend)

@@ -436,9 +436,13 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     if isinstance(pad_width, int):
         pw = ((pad_width, pad_width),) * n
     else:
-        pw_list = [tuple(p) if not isinstance(p, int) else (p, p) for p in pad_width]
-        if len(pw_list) == 1 and n != 1:
-            pw_list = pw_list * n
+        items = list(pad_width)
+        if len(items) == 2 and all(isinstance(p, int) for p in items):
+            pw_list = [(items[0], items[1])] * n  # NumPy: one (before, after) for every axis
+        else:
+            pw_list = [tuple(p) if not isinstance(p, int) else (p, p) for p in items]
+            if len(pw_list) == 1 and n != 1:
+                pw_list = pw_list * n
         pw = tuple((int(a), int(b)) for a, b in pw_list)
     if any(a < 0 or b < 0 for a, b in pw):
         raise InvalidArgumentError(f"pad: argument 'pad_width': expected non-negative pads, "
