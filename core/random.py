@@ -50,11 +50,12 @@ Seeds (as ``keras.random``)
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import struct
 import threading
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 from . import dtypes as _dt
 from . import ops
@@ -69,7 +70,7 @@ __all__ = [
 
 #: A Philox word: a Python int (the same for every element; the arithmetic then runs in
 #: Python) or a ``uint32`` tensor (0-d for a traced key, 1-d for per-block words).
-Word = Union[int, Any]
+Word = Any
 
 _M32 = 0xFFFFFFFF
 _PHILOX_M0 = 0xD2511F53
@@ -143,7 +144,7 @@ def philox4x32(counter: Any, key: Any) -> Any:
     lead = (slice(None),) * (c.ndim - 1)
     words = [ops.reshape(ops.slice(c, lead + (slice(i, i + 1),)), c.shape[:-1])
              for i in range(4)]
-    out = _philox(*words, k0, k1)
+    out = _philox(words[0], words[1], words[2], words[3], k0, k1)
     return ops.stack([_as_tensor(w, c.shape[:-1]) for w in out], axis=-1)
 
 
@@ -202,8 +203,9 @@ class SeedGenerator:
 
     The state is a ``uint32`` :class:`~tensorweave.variables.Variable` of shape ``(2,)``
     holding the next key (so a traced training step can take it as an input and return
-    the advanced one). :meth:`next` returns the current key and advances the state to a
-    Philox function of it. Same seed, same sequence; ``seed=None`` seeds from
+    the advanced one). :meth:`next` returns the current key and advances the state to the
+    first two words of ``Philox4x32-10(counter=(0, 0, 0, 0x5EED), key=state)`` (a counter no
+    draw uses). Same seed, same sequence, on every backend; ``seed=None`` seeds from
     ``os.urandom``.
     """
 
@@ -235,13 +237,15 @@ class SeedGenerator:
             else:
                 new = ops.stack([n0, n1])
             try:
+                # inside a StatelessScope (a traced training step) this records the new
+                # state, which the step returns; eagerly it writes the variable
                 self.state.assign(new)
-            except TypeError as exc:  # a symbolic state: nowhere to put the new key yet
+            except TypeError as exc:  # traced outside a StatelessScope: nowhere to put it
                 raise TracingError(
-                    "SeedGenerator.next: argument 'state': expected a concrete key, got a "
-                    "symbolic one (the state was read while tracing and the new state cannot "
-                    "be assigned); pass the key as a traced input instead: "
-                    "seed=<uint32 tensor of shape (2,)>") from exc
+                    "SeedGenerator.next: argument 'state': expected a concrete key or a "
+                    "StatelessScope to record the new one, got a symbolic key with no scope; "
+                    "trace inside tensorweave.variables.StatelessScope, or pass the key as "
+                    "a traced input: seed=<uint32 tensor of shape (2,)>") from exc
             return state
 
     def _next_words(self) -> tuple[Word, Word]:
@@ -344,11 +348,11 @@ def _static_shape(shape: Any, where: str) -> tuple[int, ...]:
 
 
 def _number(value: Any, where: str, arg: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if ops.is_tensor(value) and not ops.is_symbolic(value) and value.shape == ():
-            return float(value)
-        raise InvalidArgumentError(describe(where, arg, "a Python number", repr(value)))
-    return float(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)  # Python and NumPy scalars
+    if ops.is_tensor(value) and not ops.is_symbolic(value) and value.shape == ():
+        return float(value)
+    raise InvalidArgumentError(describe(where, arg, "a Python number", repr(value)))
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -411,8 +415,9 @@ def _log(x: Any, up: Sequence[int] = (), down: Sequence[int] = _STEPS) -> Any:
     """Natural log of float64 ``x > 0`` from exact arithmetic, to about 1 ulp.
 
     ``x = 2**e * m``: ``e`` is found by comparisons, halving or doubling by powers of two
-    (exact): ``up`` steps handle ``x >= 2**sum(up)``... ``x < 2**(sum(up)+1)``, ``down``
-    steps ``x >= 2**-sum(down)``. With ``m`` in ``[sqrt(1/2), sqrt(2))``,
+    (exact). The ``up`` steps bring any ``x < 2**(sum(up) + 1)`` below 2, the ``down``
+    steps any ``x >= 2**-sum(down)`` to 1 or above; callers pass only the steps their
+    range needs (each costs five elementwise ops). With ``m`` in ``[sqrt(1/2), sqrt(2))``,
     ``log m = 2 atanh(t)``, ``t = (m - 1) / (m + 1)``, ``|t| < 0.172``: twelve terms of the
     odd series reach float64 precision. ``e log 2`` uses a two-part ``log 2`` whose high
     part has 32 bits, so ``e * _LN2_HI`` is exact.
@@ -484,7 +489,8 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ERF_COEFFS = tuple(_TWO_OVER_SQRT_PI * (-1.0) ** k / (math.factorial(k) * (2 * k + 1))
                     for k in range(27))
 _EXP_COEFFS = tuple(1.0 / math.factorial(k) for k in range(22))
-_ERF_SQRT2 = math.erf(math.sqrt(2.0))  # a constant: computed once, in this process
+# erf(sqrt 2) = 0.95449973610364158559...: a literal, not math.erf (libm-dependent)
+_ERF_SQRT2 = 0.9544997361036416
 
 
 def _erfinv_central(y: Any, newton_steps: int) -> Any:
@@ -568,6 +574,8 @@ def uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: Any = N
     if lo == 0.0 and hi == 1.0 and dtype in (_dt.float32, _dt.float64):
         return out  # u <= 1 - 2**-bits is a float32/float64 value below 1: no clamp needed
     top = _round_to(hi, dtype)
+    if top < hi:
+        return out  # rounding is monotonic: values below hi round to at most top < hi
     return ops.where(ops.greater_equal(out, top), _below(top, dtype), out)
 
 

@@ -1,0 +1,38 @@
+"""``tw.utils``: data helpers (``to_categorical`` ...), seeding and session helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import np_utils  # noqa: F401  (Keras-2 spelling: tw.utils.np_utils.to_categorical)
+from .arrays import normalize, to_categorical
+
+__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils"]
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed everything tensorweave draws from: ``tw.random``'s global generator, the
+    shuffling in ``fit``, and Python's and NumPy's global generators (as Keras does)."""
+    import random
+
+    from .. import random as tw_random
+
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % (2**32))
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    tw_random.set_seed(seed)
+
+
+def clear_session() -> None:
+    """Reset automatic layer names, as ``keras.backend.clear_session``."""
+    from tensorweave.plugins.layers.base import clear_session as _clear
+
+    _clear()
+
+
+def __getattr__(name: str) -> Any:
+    raise AttributeError(f"module 'tensorweave.utils' has no attribute {name!r}")

@@ -1,0 +1,501 @@
+"""The ``Layer`` base class, ``InputLayer`` and ``Input`` (Keras 3 semantics).
+
+A layer owns variables (``add_weight``), builds them lazily from the first input shape,
+and computes with ``tensorweave.ops`` in ``call`` — so the same layer runs eagerly, inside
+a traced training step, and on every backend. Calling a layer on the symbolic tensors of
+``tw.Input`` records a node (the functional API); calling it on concrete data runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import itertools
+import re
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from tensorweave import dtypes as _dt
+from tensorweave import ops
+from tensorweave.errors import InvalidArgumentError, ShapeError
+from tensorweave.graph.tracing import placeholder, tree_flatten, tree_unflatten
+from tensorweave.variables import Variable, autocast
+
+__all__ = ["Layer", "InputLayer", "Input", "KerasNode", "training_scope", "current_training",
+           "snake_case", "unique_name", "clear_session"]
+
+_name_counters: dict[str, itertools.count] = {}
+_training: ContextVar[bool | None] = ContextVar("tw_training", default=None)
+_node_ids = itertools.count()
+
+
+def snake_case(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return s.replace("__", "_")
+
+
+def unique_name(base: str) -> str:
+    counter = _name_counters.setdefault(base, itertools.count())
+    i = next(counter)
+    return base if i == 0 else f"{base}_{i}"
+
+
+def clear_session() -> None:
+    """Reset automatic layer names (``dense``, ``dense_1`` ...), as Keras does."""
+    _name_counters.clear()
+
+
+@contextlib.contextmanager
+def training_scope(training: bool | None) -> Iterator[None]:
+    token = _training.set(training)
+    try:
+        yield
+    finally:
+        _training.reset(token)
+
+
+def current_training() -> bool | None:
+    return _training.get()
+
+
+class KerasNode:
+    """One call of a layer on symbolic tensors (the functional API's connectivity)."""
+
+    __slots__ = ("layer", "args", "kwargs", "outputs", "id")
+
+    def __init__(self, layer: Layer, args: tuple, kwargs: dict, outputs: Any) -> None:
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.id = next(_node_ids)
+
+    @property
+    def input_tensors(self) -> list:
+        leaves, _ = tree_flatten([self.args, self.kwargs])
+        return [t for t in leaves if ops.is_symbolic(t)]
+
+
+def _shape_of(tree: Any) -> Any:
+    """Input shape(s) in the structure Keras passes to ``build``."""
+    if isinstance(tree, (list, tuple)):
+        return [_shape_of(t) for t in tree]
+    if isinstance(tree, dict):
+        return {k: _shape_of(v) for k, v in tree.items()}
+    return tuple(tree.shape)
+
+
+_LEGACY_SHAPE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size",
+                        "input_length")
+
+
+class Layer:
+    """Base class of all layers. Subclasses implement ``build`` (optional) and ``call``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Layer:
+        obj = super().__new__(cls)
+        # Keras's auto-config: remember constructor arguments for get_config()
+        obj._init_args = (args, dict(kwargs))
+        return obj
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
+                 autocast: bool = True, **kwargs: Any) -> None:
+        legacy = {k: kwargs.pop(k) for k in _LEGACY_SHAPE_KWARGS if k in kwargs}
+        kwargs.pop("input_spec", None)
+        if kwargs:
+            raise InvalidArgumentError(f"{type(self).__name__}: unexpected keyword argument(s) "
+                                       f"{sorted(kwargs)}")
+        object.__setattr__(self, "_layers", [])
+        self._tracked_weights: list[Variable] = []
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self._set_dtype_policy(dtype)
+        self.autocast = autocast
+        self._losses: list[Any] = []
+        self._inbound_nodes: list[KerasNode] = []
+        self.supports_masking = False
+        self._build_shape: Any = None
+        self._input_shape_arg = _legacy_input_shape(type(self).__name__, legacy)
+        self._batch_size_arg = legacy.get("batch_size") or (
+            legacy["batch_input_shape"][0] if legacy.get("batch_input_shape") else None)
+
+    # ---- dtype policy ------------------------------------------------------------------
+    def _set_dtype_policy(self, dtype: Any) -> None:
+        if dtype is None:
+            from tensorweave.plugins.layers.policy import global_policy
+
+            dtype = global_policy()
+        name = getattr(dtype, "name", dtype)
+        if name in ("mixed_float16", "mixed_bfloat16"):
+            self.compute_dtype = _dt.float16 if name == "mixed_float16" else _dt.bfloat16
+            self.variable_dtype = _dt.float32
+            self.dtype_policy = name
+        else:
+            d = _dt.canonicalize(name)
+            self.compute_dtype = self.variable_dtype = d
+            self.dtype_policy = d.name
+
+    @property
+    def dtype(self) -> Any:
+        return self.variable_dtype
+
+    # ---- tracking ---------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Layer) and name != "_outer":
+            self._track_layer(value)
+        elif isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, Layer) for v in value):
+            for v in value:
+                self._track_layer(v)
+        object.__setattr__(self, name, value)
+
+    def _track_layer(self, layer: Layer) -> None:
+        layers = self.__dict__.setdefault("_layers", [])
+        if not any(layer is l for l in layers):
+            layers.append(layer)
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    def _flatten_layers(self, include_self: bool = True) -> list[Layer]:
+        out: list[Layer] = [self] if include_self else []
+        seen = {id(self)}
+        stack = list(reversed(self._layers))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
+        return out
+
+    # ---- weights ---------------------------------------------------------------------
+    def add_weight(self, shape: Any = None, initializer: Any = "glorot_uniform",
+                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
+                   constraint: Any = None, name: str | None = None, **_: Any) -> Variable:
+        import tensorweave.constraints as _constraints
+        import tensorweave.initializers as _initializers
+        import tensorweave.regularizers as _regularizers
+
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = _dt.canonicalize(dtype) if dtype is not None else self.variable_dtype
+        init = _initializers.get(initializer)
+        if init is None:
+            init = _initializers.get("zeros")
+        value = init(shape, dtype=dtype)
+        var = Variable(value, dtype=dtype, trainable=trainable,
+                       name=name or f"variable_{len(self._tracked_weights)}")
+        var.path = f"{self.name}/{var.name}"
+        var.constraint = _constraints.get(constraint)
+        reg = _regularizers.get(regularizer)
+        if reg is not None:
+            self._losses.append(lambda v=var, r=reg: r(v.value))
+        self._tracked_weights.append(var)
+        return var
+
+    add_variable = add_weight
+
+    @property
+    def weights(self) -> list[Variable]:
+        return [w for layer in self._flatten_layers() for w in layer._tracked_weights]
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        out = []
+        for layer in self._flatten_layers():
+            if layer.trainable:
+                out += [w for w in layer._tracked_weights if w.trainable]
+        return out
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        train = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in train]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list:
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: list) -> None:
+        params = self.weights
+        if len(weights) != len(params):
+            raise InvalidArgumentError(
+                f"{self.name}: set_weights expected {len(params)} arrays, got {len(weights)}")
+        for var, w in zip(params, weights):
+            shape = tuple(getattr(w, "shape", ()))
+            if shape != tuple(var.shape):
+                raise ShapeError(f"{self.name}: weight {var.path} has shape {var.shape}, "
+                                 f"got an array of shape {shape}")
+        for var, w in zip(params, weights):
+            var.assign(w)
+
+    def count_params(self) -> int:
+        n = 0
+        for w in self.weights:
+            k = 1
+            for d in w.shape:
+                k *= d
+            n += k
+        return n
+
+    @property
+    def losses(self) -> list:
+        out = []
+        for layer in self._flatten_layers():
+            for item in layer._losses:
+                out.append(item() if callable(item) else item)
+        return out
+
+    # ---- building and calling -------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def _maybe_build(self, inputs: Any) -> None:
+        if self.built:
+            return
+        shape = _shape_of(inputs)
+        self._build_shape = shape
+        sig = inspect.signature(self.build)
+        if len(sig.parameters) == 0:
+            self.build()  # type: ignore[call-arg]
+        else:
+            self.build(shape)
+        self.built = True
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        leaves, tree = tree_flatten(inputs)
+        converted = [x if ops.is_tensor(x) or isinstance(x, Variable)
+                     else ops.convert_to_tensor(x) for x in leaves]
+        inputs = tree_unflatten(tree, converted)
+        if self.autocast:
+            inputs = self._autocast_inputs(inputs)
+        self._maybe_build(inputs)
+        if "training" in self._call_params() and kwargs.get("training") is None:
+            kwargs["training"] = current_training()
+        training = kwargs.get("training")
+        ctx = training_scope(training) if training is not None else contextlib.nullcontext()
+        cast_ctx = autocast(self.compute_dtype) if self.compute_dtype is not \
+            self.variable_dtype else contextlib.nullcontext()
+        with ctx, cast_ctx:
+            outputs = self.call(inputs, *args, **kwargs)
+        if any(getattr(t, "_keras_history", None) is not None for t in converted):
+            self._record_node((inputs, *args), kwargs, outputs)
+        return outputs
+
+    def _autocast_inputs(self, inputs: Any) -> Any:
+        target = self.compute_dtype
+        leaves, tree = tree_flatten(inputs)
+        changed = False
+        out = []
+        for x in leaves:
+            if ops.is_tensor(x) and x.dtype.is_floating and x.dtype is not target:
+                hist = getattr(x, "_keras_history", None)
+                x2 = ops.cast(x, target)
+                if hist is not None and x2 is not x:
+                    x2._keras_history = hist
+                out.append(x2)
+                changed = True
+            else:
+                out.append(x)
+        return tree_unflatten(tree, out) if changed else inputs
+
+    def _call_params(self) -> dict:
+        cache = type(self).__dict__.get("_tw_call_params")
+        if cache is None:
+            cache = dict(inspect.signature(self.call).parameters)
+            type.__setattr__(type(self), "_tw_call_params", cache)
+        return cache
+
+    def _record_node(self, args: tuple, kwargs: dict, outputs: Any) -> None:
+        node = KerasNode(self, args, {k: v for k, v in kwargs.items() if k != "training"},
+                         outputs)
+        self._inbound_nodes.append(node)
+        leaves, _ = tree_flatten(outputs)
+        for i, t in enumerate(leaves):
+            if ops.is_symbolic(t):
+                t._keras_history = (self, node, i)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape(s) from a symbolic call (no computation runs)."""
+        def make(s: Any) -> Any:
+            if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple)):
+                return [make(x) for x in s]
+            if isinstance(s, dict):
+                return {k: make(v) for k, v in s.items()}
+            return placeholder(tuple(s), self.compute_dtype)
+
+        out = self.call_for_shape(make(input_shape))
+        leaves, tree = tree_flatten(out)
+        shapes = [tuple(t.shape) for t in leaves]
+        return tree_unflatten(tree, shapes)
+
+    def call_for_shape(self, symbolic_inputs: Any) -> Any:
+        return self(symbolic_inputs)
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        return self(inputs)
+
+    # ---- config ---------------------------------------------------------------------
+    def get_config(self) -> dict:
+        base = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
+        args, kwargs = getattr(self, "_init_args", ((), {}))
+        try:
+            sig = inspect.signature(type(self).__init__)
+            bound = sig.bind_partial(self, *args, **kwargs).arguments
+        except TypeError:
+            bound = dict(kwargs)
+        for k, v in bound.items():
+            if k in ("self", "kwargs", "args"):
+                continue
+            base[k] = _jsonable(v, f"{type(self).__name__}.{k}")
+        extra = bound.get("kwargs") or {}
+        for k, v in extra.items():
+            base.setdefault(k, _jsonable(v, f"{type(self).__name__}.{k}"))
+        if self._build_shape is not None:
+            base.setdefault("build_input_shape", _listify(self._build_shape))
+        return base
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        config = dict(config)
+        build_shape = config.pop("build_input_shape", None)
+        layer = cls(**config)
+        if build_shape is not None and not layer.built:
+            layer._maybe_build_from_shape(build_shape)
+        return layer
+
+    def _maybe_build_from_shape(self, shape: Any) -> None:
+        def make(s: Any) -> Any:
+            if isinstance(s, dict):
+                return {k: make(v) for k, v in s.items()}
+            if isinstance(s, list) and s and isinstance(s[0], (list, tuple)):
+                return [make(x) for x in s]
+            return placeholder(tuple(s), self.compute_dtype)
+
+        try:
+            self.call_for_shape(make(shape))
+        except Exception:  # building from config is best effort; call() builds later
+            pass
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+def _listify(shape: Any) -> Any:
+    if isinstance(shape, tuple):
+        return list(shape)
+    if isinstance(shape, list):
+        return [_listify(s) for s in shape]
+    if isinstance(shape, dict):
+        return {k: _listify(v) for k, v in shape.items()}
+    return shape
+
+
+def _jsonable(v: Any, where: str) -> Any:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x, where) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x, where) for k, x in v.items()}
+    if isinstance(v, _dt.DType):
+        return v.name
+    if hasattr(v, "get_config") and not isinstance(v, Layer):
+        return {"class_name": type(v).__name__, "config": v.get_config()}
+    if isinstance(v, Layer):
+        return {"class_name": type(v).__name__, "config": v.get_config()}
+    if callable(v) and getattr(v, "__name__", "<lambda>") != "<lambda>":
+        return v.__name__
+    return _Unserializable(where, v)
+
+
+class _Unserializable:
+    """Marker for a config value that cannot be saved (a lambda, an object)."""
+
+    def __init__(self, where: str, value: Any) -> None:
+        self.where = where
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<unserializable {self.where}: {self.value!r}>"
+
+
+def _legacy_input_shape(where: str, legacy: dict) -> tuple | None:
+    """Keras-2 first-layer spellings: input_shape, input_dim, batch_input_shape."""
+    if legacy.get("batch_input_shape") is not None:
+        return tuple(legacy["batch_input_shape"][1:])
+    if legacy.get("input_shape") is not None:
+        s = legacy["input_shape"]
+        return (s,) if isinstance(s, int) else tuple(s)
+    if legacy.get("input_dim") is not None:
+        if legacy.get("input_length") is not None:
+            return (legacy["input_length"],)
+        return (int(legacy["input_dim"]),)
+    if legacy.get("input_length") is not None:
+        return (legacy["input_length"],)
+    return None
+
+
+class InputLayer(Layer):
+    """The layer behind ``tw.Input``: it only holds the model's input placeholder."""
+
+    def __init__(self, shape: Any = None, batch_size: int | None = None, dtype: Any = None,
+                 name: str | None = None, sparse: bool = False, batch_shape: Any = None,
+                 input_tensor: Any = None, **kwargs: Any) -> None:
+        if shape is None and batch_shape is None:
+            legacy = kwargs.pop("input_shape", None) or kwargs.pop("batch_input_shape", None)
+            if legacy is not None:
+                shape = legacy
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype or "float32",
+                         **{k: v for k, v in kwargs.items() if k in ("trainable",)})
+        if batch_shape is not None:
+            full = tuple(batch_shape)
+        else:
+            if shape is None:
+                raise InvalidArgumentError("Input: argument 'shape' is required "
+                                           "(e.g. Input((784,)))")
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            full = (batch_size,) + shape
+        self.batch_shape = full
+        self.input_dtype = _dt.canonicalize(dtype or "float32")
+        self.built = True
+        t = input_tensor if input_tensor is not None else \
+            placeholder(full, self.input_dtype, name=self.name)
+        t._keras_history = (self, None, 0)
+        self.output = t
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+    def get_config(self) -> dict:
+        return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype.name,
+                "name": self.name}
+
+
+def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,  # noqa: N802
+          name: str | None = None, batch_shape: Any = None, **kwargs: Any) -> Any:
+    """A symbolic model input (``tw.Input((784,))``); the batch dimension is ``None``."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_shape=batch_shape, **kwargs)
+    return layer.output

@@ -1,0 +1,110 @@
+"""Core layers: Dense, Activation, Dropout, Flatten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorweave.activations as _activations
+from tensorweave import ops
+from tensorweave import random as _random
+from tensorweave.errors import InvalidArgumentError, ShapeError
+
+from .base import Layer
+
+__all__ = ["Dense", "Activation", "Dropout", "Flatten"]
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)`` on the last axis."""
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise InvalidArgumentError(f"Dense: argument 'units': expected a positive int, "
+                                       f"got {units!r}")
+        self.units = units
+        self.activation = _activations.get(activation) if activation is not None else None
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+
+    def build(self, input_shape: Any) -> None:
+        last = input_shape[-1]
+        if last is None:
+            raise ShapeError(f"Dense {self.name!r}: the last input dimension must be known, "
+                             f"got input shape {tuple(input_shape)}")
+        self.kernel = self.add_weight((last, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = self.add_weight((self.units,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint,
+                                    name="bias") if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        if inputs.shape[-1] != self.kernel.shape[0]:
+            raise ShapeError(f"Dense {self.name!r}: argument 'inputs': expected last "
+                             f"dimension {self.kernel.shape[0]}, got shape {tuple(inputs.shape)}")
+        y = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            y = ops.add(y, self.bias)
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+
+class Activation(Layer):
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = _activations.get(activation)
+
+    def call(self, inputs: Any) -> Any:
+        return self.activation(inputs)
+
+
+class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of inputs while training, scaling the rest by
+    ``1 / (1 - rate)``; the identity at inference."""
+
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise InvalidArgumentError(f"Dropout: argument 'rate': expected a value in [0, 1), "
+                                       f"got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        self.seed_generator = _random.SeedGenerator(seed)
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        if not training or self.rate == 0:
+            return inputs
+        return _random.dropout(inputs, self.rate, noise_shape=self.noise_shape,
+                               seed=self.seed_generator)
+
+
+class Flatten(Layer):
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def call(self, inputs: Any) -> Any:
+        rest = 1
+        for d in inputs.shape[1:]:
+            if d is None:
+                raise ShapeError(f"Flatten {self.name!r}: non-batch dims must be known, got "
+                                 f"{tuple(inputs.shape)}")
+            rest *= d
+        if inputs.shape[0] is None:
+            return ops.reshape(inputs, (-1, rest))
+        return ops.reshape(inputs, (inputs.shape[0], rest))

@@ -1,0 +1,213 @@
+"""Turning what users pass to ``fit``/``evaluate``/``predict`` into batches.
+
+Accepted: NumPy arrays, tensors, nested lists/tuples/dicts of them, Python generators
+yielding ``(x, y)`` or ``(x, y, sample_weight)``, Keras-style ``Sequence``/``PyDataset``
+objects (``__len__`` + ``__getitem__``) and ``tw.data.Dataset``. Data stays on the host as
+NumPy until a batch is handed to the compiled step.
+
+``validation_split`` takes the *last* fraction of the arrays, before any shuffling (as
+Keras documents it); shuffling then permutes the training part each epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tensorweave.errors import InvalidArgumentError, ShapeError
+from tensorweave.graph.tracing import tree_flatten, tree_unflatten
+
+
+def to_numpy_tree(data: Any) -> Any:
+    """Arrays (and tensors) as NumPy; floats become float32 unless already float16/32."""
+    if data is None:
+        return None
+    leaves, tree = tree_flatten(data)
+    out = []
+    for x in leaves:
+        a = np.asarray(x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray)
+                       else x)
+        if a.dtype == np.float64:
+            a = a.astype(np.float32)
+        out.append(a)
+    if not leaves and isinstance(data, (list, tuple)) and data and \
+            isinstance(data[0], (int, float)):
+        return np.asarray(data, dtype=np.float32)
+    return tree_unflatten(tree, out)
+
+
+def num_samples(tree: Any) -> int:
+    leaves, _ = tree_flatten(tree)
+    if not leaves:
+        raise InvalidArgumentError("fit: no input arrays were given")
+    n = int(leaves[0].shape[0]) if leaves[0].ndim else 1
+    for a in leaves[1:]:
+        if a.ndim == 0 or int(a.shape[0]) != n:
+            raise ShapeError(f"fit: all arrays must have the same number of samples; got "
+                             f"{n} and {a.shape[0] if a.ndim else 'a scalar'}")
+    return n
+
+
+def take(tree: Any, idx: Any) -> Any:
+    if tree is None:
+        return None
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [a[idx] for a in leaves])
+
+
+def is_iterable_source(x: Any) -> bool:
+    """Generators, Sequences and Datasets (anything that is not array data)."""
+    if x is None or isinstance(x, (np.ndarray, list, tuple, dict)):
+        return False
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return False
+    return hasattr(x, "__iter__") or hasattr(x, "__getitem__") and hasattr(x, "__len__")
+
+
+def split_batch(batch: Any) -> tuple[Any, Any, Any]:
+    if isinstance(batch, tuple):
+        if len(batch) == 1:
+            return batch[0], None, None
+        if len(batch) == 2:
+            return batch[0], batch[1], None
+        if len(batch) == 3:
+            return batch
+    return batch, None, None
+
+
+class ArrayData:
+    """In-memory arrays, batched with an optional per-epoch shuffle."""
+
+    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None,
+                 batch_size: int | None = 32, shuffle: bool | str = True,
+                 class_weight: dict | None = None) -> None:
+        self.x = to_numpy_tree(x)
+        self.y = to_numpy_tree(y)
+        self.n = num_samples(self.x)
+        if self.y is not None and num_samples(self.y) != self.n:
+            raise ShapeError(f"fit: x has {self.n} samples but y has {num_samples(self.y)}")
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+        if class_weight is not None:
+            sw = _class_weights(self.y, class_weight, sw)
+        self.sample_weight = sw
+        self.batch_size = batch_size or 32
+        self.shuffle = shuffle
+
+    @property
+    def steps(self) -> int:
+        return max(1, math.ceil(self.n / self.batch_size))
+
+    def batches(self, rng: np.random.Generator | None = None) -> Iterator[tuple]:
+        order = np.arange(self.n)
+        if self.shuffle and rng is not None:
+            if self.shuffle == "batch":
+                blocks = [order[i:i + self.batch_size]
+                          for i in range(0, self.n, self.batch_size)]
+                rng.shuffle(blocks)  # type: ignore[arg-type]
+                order = np.concatenate(blocks) if blocks else order
+            else:
+                order = rng.permutation(self.n)
+        contiguous = not (self.shuffle and rng is not None)
+        for start in range(0, self.n, self.batch_size):
+            if contiguous:
+                idx: Any = slice(start, start + self.batch_size)
+            else:
+                idx = order[start:start + self.batch_size]
+            yield (take(self.x, idx), take(self.y, idx),
+                   None if self.sample_weight is None else self.sample_weight[idx])
+
+    def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
+        if not 0 < fraction < 1:
+            raise InvalidArgumentError(f"fit: argument 'validation_split': expected a value "
+                                       f"in (0, 1), got {fraction}")
+        cut = int(self.n * (1 - fraction))
+        if cut == 0 or cut == self.n:
+            raise InvalidArgumentError(f"fit: validation_split={fraction} leaves no data on "
+                                       f"one side ({self.n} samples)")
+        head, tail = slice(0, cut), slice(cut, None)
+        sw = self.sample_weight
+        train = ArrayData.__new__(ArrayData)
+        val = ArrayData.__new__(ArrayData)
+        for part, sl in ((train, head), (val, tail)):
+            part.x, part.y = take(self.x, sl), take(self.y, sl)
+            part.sample_weight = None if sw is None else sw[sl]
+            part.n = num_samples(part.x)
+            part.batch_size = self.batch_size
+            part.shuffle = self.shuffle
+        val.shuffle = False
+        return train, val
+
+
+def _class_weights(y: Any, class_weight: dict, sw: Any) -> Any:
+    leaves, _ = tree_flatten(y)
+    if len(leaves) != 1:
+        raise InvalidArgumentError("fit: class_weight needs a single output; use "
+                                   "sample_weight for multi-output models")
+    yy = leaves[0]
+    labels = np.argmax(yy, axis=-1) if yy.ndim > 1 and yy.shape[-1] > 1 else \
+        np.rint(yy.reshape(yy.shape[0], -1)[:, 0]).astype(np.int64)
+    lookup = np.ones(int(labels.max()) + 1 if labels.size else 1, dtype=np.float32)
+    for k, w in class_weight.items():
+        if int(k) < lookup.size:
+            lookup[int(k)] = w
+    weights = lookup[labels]
+    return weights if sw is None else sw * weights
+
+
+class IterableData:
+    """Generators, Sequences/PyDatasets and Datasets: batches come ready-made."""
+
+    def __init__(self, source: Any, steps: int | None = None) -> None:
+        self.source = source
+        self._steps = steps
+        self._iter: Iterator | None = None
+
+    @property
+    def steps(self) -> int | None:
+        if self._steps is not None:
+            return self._steps
+        if hasattr(self.source, "__len__"):
+            return len(self.source)
+        return None
+
+    def batches(self, rng: Any = None) -> Iterator[tuple]:
+        src = self.source
+        if hasattr(src, "__getitem__") and hasattr(src, "__len__") and \
+                not hasattr(src, "__next__") and not hasattr(src, "batch"):
+            order = list(range(len(src)))
+            if getattr(src, "shuffle", False) and rng is not None:
+                rng.shuffle(order)
+            it: Iterator = (src[i] for i in order)
+            if hasattr(src, "on_epoch_end"):
+                it = _then(it, src.on_epoch_end)
+        elif hasattr(src, "__next__"):
+            it = src  # a generator continues across epochs, as in Keras
+        else:
+            it = iter(src)
+        count = 0
+        for batch in it:
+            x, y, sw = split_batch(batch)
+            yield to_numpy_tree(x), to_numpy_tree(y), \
+                None if sw is None else np.asarray(sw, dtype=np.float32)
+            count += 1
+            if self._steps is not None and count >= self._steps:
+                break
+
+
+def _then(it: Iterator, fn: Any) -> Iterator:
+    yield from it
+    fn()
+
+
+def adapt(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
+          shuffle: bool | str = True, class_weight: dict | None = None,
+          steps: int | None = None) -> ArrayData | IterableData:
+    if is_iterable_source(x):
+        if y is not None:
+            raise InvalidArgumentError("fit: `y` must not be given when `x` is a generator, "
+                                       "Sequence or Dataset (it yields (x, y) batches)")
+        return IterableData(x, steps)
+    return ArrayData(x, y, sample_weight, batch_size, shuffle, class_weight)

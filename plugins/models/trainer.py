@@ -1,0 +1,571 @@
+"""``compile`` / ``fit`` / ``evaluate`` / ``predict``: the training loop.
+
+The whole train step — forward pass, loss, gradients, optimizer update, metric updates —
+is one traced graph, compiled once per batch signature and replayed for every batch. It is
+traced under a :class:`~tensorweave.variables.StatelessScope`: every variable the step
+touches (weights, optimizer slots, metric totals, seeds) is an input of the graph, the
+``assign`` calls inside record new values, and the step returns them; the loop then stores
+them back into the variables. Nothing in the step runs Python per element or per layer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+import tensorweave.callbacks as _callbacks
+import tensorweave.optimizers as _optimizers
+from tensorweave import ops
+from tensorweave.backend_registry import current
+from tensorweave.errors import InvalidArgumentError, TensorweaveError
+from tensorweave.graph.executor import compile_graph
+from tensorweave.graph.tracing import leaf_spec, trace, tree_flatten, tree_unflatten
+from tensorweave.graph.transforms import value_and_grad
+from tensorweave.ops._dispatch import wrap
+from tensorweave.variables import StatelessScope
+
+from ..layers.base import training_scope
+from . import data as _data
+from .compile_utils import LossEntry, per_output, resolve_metric
+
+__all__ = ["Trainer"]
+
+
+class _Step:
+    """A compiled step: a plan over (variable values..., batch leaves...)."""
+
+    def __init__(self, plan: Any, n_vars: int, out_tree: Any, n_state_out: int) -> None:
+        self.plan = plan
+        self.n_vars = n_vars
+        self.out_tree = out_tree
+        self.n_state_out = n_state_out
+
+
+class Trainer:
+    """Mixin giving a :class:`Model` the Keras training API."""
+
+    # ---- compile ------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
+        self.optimizer = _optimizers.get(optimizer)
+        self._loss_arg = loss
+        self._loss_weights_arg = loss_weights
+        self._metrics_arg = metrics
+        self._weighted_metrics_arg = weighted_metrics
+        self.run_eagerly = run_eagerly
+        self.compiled = True
+        self._compile_config = {"optimizer": _config_of(optimizer), "loss": _config_of(loss),
+                                "loss_weights": loss_weights, "metrics": _config_of(metrics)}
+        self._reset_compiled_state()
+
+    def _reset_compiled_state(self) -> None:
+        self._losses_per_output: list | None = None
+        self._metric_objs: list | None = None
+        self._steps: dict[Any, _Step] = {}
+        self._state_vars: list | None = None
+        self.stop_training = False
+
+    def _require_compiled(self, what: str) -> None:
+        if not getattr(self, "compiled", False):
+            raise TensorweaveError(f"{what}: the model must be compiled first; call "
+                                   "model.compile(optimizer=..., loss=...)")
+
+    def _output_names_for(self, y_pred: Any) -> list[str]:
+        leaves, _ = tree_flatten(y_pred)
+        names = getattr(self, "output_names", None)
+        if names and len(names) == len(leaves):
+            return list(names)
+        if len(leaves) == 1:
+            return ["output"]
+        return [f"output_{i}" for i in range(len(leaves))]
+
+    def _setup_losses_and_metrics(self, y_true: Any, y_pred: Any) -> None:
+        """Resolve per-output losses and metrics once shapes are known."""
+        if self._losses_per_output is not None:
+            return
+        names = self._output_names_for(y_pred)
+        self._out_names = names
+        loss_arg = self._loss_arg
+        if loss_arg is None:
+            self._losses_per_output = [None] * len(names)
+        else:
+            self._losses_per_output = [None if l is None else LossEntry(l)
+                                       for l in per_output(loss_arg, names, "loss")]
+        lw = self._loss_weights_arg
+        self._loss_weights = [1.0 if w is None else float(w) for w in
+                              per_output(lw, names, "loss_weights")] if lw is not None \
+            else [1.0] * len(names)
+        true_leaves, _ = tree_flatten(y_true)
+        pred_leaves, _ = tree_flatten(y_pred)
+        metric_objs: list = []
+        loss_tracker = _metric_class("Mean")(name="loss")
+        metric_objs.append(("loss", None, loss_tracker, False))
+        if len(names) > 1:
+            for i, n in enumerate(names):
+                if self._losses_per_output[i] is not None:
+                    metric_objs.append((f"{n}_loss", i, _metric_class("Mean")(name=f"{n}_loss"),
+                                        "loss"))
+        for weighted, arg in ((False, self._metrics_arg), (True, self._weighted_metrics_arg)):
+            if not arg:
+                continue
+            spread = _spread_metrics(arg, names)
+            for i, ids in enumerate(spread):
+                for ident in ids or []:
+                    yt = true_leaves[i] if i < len(true_leaves) else None
+                    m = resolve_metric(ident, self._losses_per_output[i],
+                                       tuple(yt.shape) if yt is not None else (),
+                                       tuple(pred_leaves[i].shape))
+                    base = m.name
+                    key = base if len(names) == 1 else f"{names[i]}_{base}"
+                    if weighted and not len(names) > 1:
+                        key = f"weighted_{base}" if any(k == base for k, *_ in metric_objs) \
+                            else base
+                    metric_objs.append((key, i, m, weighted))
+        self._metric_objs = metric_objs
+
+    @property
+    def metrics_names(self) -> list[str]:
+        if self._metric_objs is None:
+            return ["loss"]
+        return [k for k, *_ in self._metric_objs]
+
+    @property
+    def metrics(self) -> list:
+        return [m for _, _, m, _ in (self._metric_objs or [])]
+
+    # ---- the step functions ---------------------------------------------------------------
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Any:
+        """Sum of the per-output losses (times ``loss_weights``) and the layers' losses."""
+        true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
+        pred_leaves, _ = tree_flatten(y_pred)
+        total = None
+        per = []
+        for i, entry in enumerate(self._losses_per_output or []):
+            if entry is None:
+                per.append(None)
+                continue
+            if i >= len(true_leaves):
+                raise InvalidArgumentError(f"fit: the model has {len(pred_leaves)} outputs "
+                                           f"but {len(true_leaves)} targets were given")
+            sw = _pick_sw(sample_weight, i)
+            value = entry(true_leaves[i], pred_leaves[i], sw)
+            value = ops.cast(value, "float32") if value.dtype != "float32" else value
+            per.append(value)
+            w = self._loss_weights[i]
+            term = value if w == 1.0 else ops.multiply(value, w)
+            total = term if total is None else ops.add(total, term)
+        for extra in self.losses:
+            total = extra if total is None else ops.add(total, extra)
+        if total is None:
+            total = ops.zeros((), "float32")
+        self._last_per_output_losses = per
+        return total
+
+    def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any, loss: Any,
+                        batch_size: Any) -> dict:
+        true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
+        pred_leaves, _ = tree_flatten(y_pred)
+        logs = {}
+        for key, i, m, kind in self._metric_objs or []:
+            if key == "loss":
+                m.update_state(loss, sample_weight=batch_size)
+            elif kind == "loss":
+                value = self._last_per_output_losses[i]
+                m.update_state(value, sample_weight=batch_size)
+            elif i is not None and i < len(true_leaves):
+                sw = _pick_sw(sample_weight, i) if kind else None
+                m.update_state(true_leaves[i], pred_leaves[i], sample_weight=sw)
+            logs[key] = m.result()
+        return logs
+
+    def _all_state_vars(self) -> list:
+        if self._state_vars is None:
+            seen: set[int] = set()
+            out = []
+            groups = [self.trainable_weights, self.non_trainable_weights,
+                      getattr(self.optimizer, "variables", []),
+                      [v for m in self.metrics for v in m.variables],
+                      list(_seed_variables(self))]
+            for group in groups:
+                for v in group:
+                    if id(v) not in seen:
+                        seen.add(id(v))
+                        out.append(v)
+            self._state_vars = out
+        return self._state_vars
+
+    def _build_for(self, x: Any, y: Any) -> None:
+        """Create every variable (layers, optimizer slots, metrics) before tracing."""
+        if not self.built:
+            self._build_from_batch(x)
+        if getattr(self.optimizer, "_tw_built", False) is False and hasattr(self.optimizer,
+                                                                              "build"):
+            self.optimizer.build(self.trainable_weights)
+            self.optimizer._tw_built = True
+        if self._metric_objs is None:
+            y_pred = self.compute_output_spec_for(x)
+            self._setup_losses_and_metrics(y, y_pred)
+
+    def _make_step(self, kind: str, x: Any, y: Any, sw: Any) -> _Step:
+        state = self._all_state_vars()
+        n_vars = len(state)
+        model = self
+
+        def step(state_vals: list, x: Any, y: Any, sw: Any) -> Any:
+            mapping = dict(zip(state, state_vals))
+            with StatelessScope(mapping) as scope:
+                batch = _batch_size(x)
+                if kind == "train":
+                    trainable = model.trainable_weights
+
+                    def loss_fn(_params: Any) -> Any:
+                        with training_scope(True):
+                            y_pred = model(x, training=True)
+                        loss = model.compute_loss(x, y, y_pred, sw, training=True)
+                        return loss, y_pred
+
+                    params = [scope.value_of(v) for v in trainable]
+                    (loss, y_pred), grads = value_and_grad(loss_fn, has_aux=True)(params)
+                    model.optimizer.apply(grads, trainable)
+                    for v in trainable:
+                        if getattr(v, "constraint", None) is not None:
+                            v.assign(v.constraint(scope.value_of(v)))
+                    logs = model._update_metrics(y, y_pred, sw, loss, batch)
+                    out: Any = logs
+                elif kind == "test":
+                    with training_scope(False):
+                        y_pred = model(x, training=False)
+                    loss = model.compute_loss(x, y, y_pred, sw, training=False)
+                    out = model._update_metrics(y, y_pred, sw, loss, batch)
+                else:
+                    with training_scope(False):
+                        out = model(x, training=False)
+                new_state = [scope.value_of(v) for v in state] if kind != "predict" else []
+            return out, new_state
+
+        state_vals = [v._value for v in state]
+        graph = trace(step, state_vals, x, y, sw, name=f"{kind}_step")
+        backend = state_vals[0]._backend if state_vals else current()
+        plan = compile_graph(graph, backend)
+        n_state_out = n_vars if kind != "predict" else 0
+        return _Step(plan, n_vars, graph.out_tree, n_state_out)
+
+    def _run_step(self, kind: str, x: Any, y: Any, sw: Any) -> Any:
+        x_t, y_t, sw_t = _to_tensors(x), _to_tensors(y), _to_tensors(sw)
+        leaves, tree = tree_flatten([x_t, y_t, sw_t])
+        key = (kind, tree, tuple(leaf_spec(v) for v in leaves))
+        step = self._steps.get(key)
+        if step is None:
+            self._build_for(x_t, y_t)
+            step = self._make_step(kind, x_t, y_t, sw_t)
+            self._steps[key] = step
+        state = self._all_state_vars()
+        arrays = [v._value._data for v in state] + [v._data for v in leaves]
+        outs = step.plan.run(arrays)
+        specs = step.plan.output_specs
+        backend = step.plan.backend
+        tensors = [wrap(o, s, d, backend) for o, (s, d) in zip(outs, specs)]
+        result, new_state = tree_unflatten(step.out_tree, tensors)
+        for v, t in zip(state, new_state):
+            v._value = t
+        return result
+
+    # ---- fit -------------------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+            epochs: int = 1, verbose: Any = "auto", callbacks: Any = None,
+            validation_split: float = 0.0, validation_data: Any = None,
+            shuffle: bool | str = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1,
+            **kwargs: Any) -> Any:
+        self._require_compiled("fit")
+        if kwargs:
+            raise InvalidArgumentError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        if x is None:
+            raise InvalidArgumentError("fit: argument 'x' is required")
+        train = _data.adapt(x, y, sample_weight, batch_size, shuffle, class_weight,
+                            steps_per_epoch)
+        val = None
+        if validation_split and validation_data is None:
+            if not isinstance(train, _data.ArrayData):
+                raise InvalidArgumentError("fit: validation_split needs array data; pass "
+                                           "validation_data for generators and datasets")
+            train, val = train.split(validation_split)
+        elif validation_data is not None:
+            if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+                vx, vy = validation_data[0], validation_data[1]
+                vsw = validation_data[2] if len(validation_data) == 3 else None
+                val = _data.adapt(vx, vy, vsw, validation_batch_size or batch_size, False)
+            else:
+                val = _data.adapt(validation_data, None, None, validation_batch_size, False,
+                                  steps=validation_steps)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        steps = steps_per_epoch or train.steps
+        history = _callbacks.History()
+        cbs = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=False,
+                                      model=self) if _has_callbacklist_kwargs() else \
+            _callbacks.CallbackList(list(callbacks or []))
+        all_cbs = list(callbacks or [])
+        progbar = _callbacks.ProgbarLogger() if verbose else None
+        all_cbs = ([progbar] if progbar is not None else []) + all_cbs + [history]
+        cbs = _callbacks.CallbackList(all_cbs)
+        first_x, first_y, first_sw = _first_batch(train)
+        self._build_for(_to_tensors(first_x), _to_tensors(first_y))
+        names = self.metrics_names
+        log_keys = list(names) + ([f"val_{n}" for n in names] if val is not None else [])
+        cbs.set_model(self)
+        cbs.set_params({"epochs": epochs, "steps": steps, "verbose": verbose,
+                        "metrics": log_keys, "batch_size": batch_size})
+        self.stop_training = False
+        self.history = history
+        rng = _shuffle_rng()
+        cbs.on_train_begin()
+        epoch_logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            logs: dict = {}
+            step_i = 0
+            for bx, by, bsw in train.batches(rng):
+                cbs.on_train_batch_begin(step_i)
+                result = self._run_step("train", bx, by, bsw)
+                logs = _floats(result)
+                cbs.on_train_batch_end(step_i, logs)
+                step_i += 1
+                if self.stop_training or (steps_per_epoch and step_i >= steps_per_epoch):
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0 and \
+                    not self.stop_training:
+                val_logs = self._evaluate_data(val, callbacks=None)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return history
+
+    def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,
+                      epochs: int = 1, **kwargs: Any) -> Any:
+        """Keras-2 spelling of ``fit`` on a generator (kept for old tutorials)."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, **kwargs)
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    # ---- evaluate ---------------------------------------------------------------------------
+    def _evaluate_data(self, adapter: Any, callbacks: Any = None) -> dict:
+        self.reset_metrics()
+        logs: dict = {}
+        for i, (bx, by, bsw) in enumerate(adapter.batches(None)):
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(i)
+            result = self._run_step("test", bx, by, bsw)
+            logs = _floats(result)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(i, logs)
+        return logs
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, return_dict: bool = False, **kwargs: Any) -> Any:
+        self._require_compiled("evaluate")
+        adapter = _data.adapt(x, y, sample_weight, batch_size, False, steps=steps)
+        cbs = _callbacks.CallbackList(list(callbacks or []))
+        cbs.set_model(self)
+        cbs.on_test_begin()
+        logs = self._evaluate_data(adapter, cbs)
+        cbs.on_test_end(logs)
+        if verbose and verbose != "auto" or verbose == "auto" and False:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names if k in logs]
+        return values[0] if len(values) == 1 else values
+
+    def evaluate_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
+        return self.evaluate(generator, steps=steps, **kwargs)
+
+    # ---- predict -------------------------------------------------------------------------------
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None) -> Any:
+        adapter = _data.adapt(x, None, None, batch_size, False, steps=steps)
+        outs: list = []
+        for bx, _, _ in adapter.batches(None):
+            result = self._run_step("predict", bx, None, None)
+            leaves, tree = tree_flatten(result)
+            outs.append(([ops.convert_to_numpy(t) for t in leaves], tree))
+        if not outs:
+            raise InvalidArgumentError("predict: no data")
+        tree = outs[0][1]
+        cols = list(zip(*[o[0] for o in outs]))
+        return tree_unflatten(tree, [np.concatenate(c, axis=0) for c in cols])
+
+    def predict_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
+        return self.predict(generator, steps=steps, **kwargs)
+
+    def predict_classes(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
+        """Keras-2 helper: class indices (argmax, or > 0.5 for one sigmoid unit)."""
+        proba = self.predict(x, batch_size=batch_size)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
+    def predict_proba(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
+        return self.predict(x, batch_size=batch_size)
+
+    # ---- single batches --------------------------------------------------------------------------
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict | None = None, return_dict: bool = False) -> Any:
+        self._require_compiled("train_on_batch")
+        adapter = _data.ArrayData(x, y, sample_weight, None, False, class_weight)
+        adapter.batch_size = adapter.n
+        bx, by, bsw = next(adapter.batches(None))
+        self.reset_metrics()
+        logs = _floats(self._run_step("train", bx, by, bsw))
+        return _logs_out(self, logs, return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        self._require_compiled("test_on_batch")
+        adapter = _data.ArrayData(x, y, sample_weight, None, False)
+        adapter.batch_size = adapter.n
+        bx, by, bsw = next(adapter.batches(None))
+        self.reset_metrics()
+        logs = _floats(self._run_step("test", bx, by, bsw))
+        return _logs_out(self, logs, return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        result = self._run_step("predict", _data.to_numpy_tree(x), None, None)
+        leaves, tree = tree_flatten(result)
+        return tree_unflatten(tree, [ops.convert_to_numpy(t) for t in leaves])
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+def _metric_class(name: str) -> Any:
+    import tensorweave.metrics as _metrics
+
+    return _metrics.get(name) if not isinstance(_metrics.get(name), type) else \
+        _metrics.get(name)
+
+
+def _spread_metrics(arg: Any, names: list[str]) -> list:
+    if isinstance(arg, dict):
+        return [_as_list(arg.get(n)) for n in names]
+    if isinstance(arg, (list, tuple)) and len(names) > 1 and arg and all(
+            isinstance(a, (list, tuple)) or a is None for a in arg):
+        return [_as_list(a) for a in arg]
+    return [_as_list(arg)] * len(names)
+
+
+def _as_list(v: Any) -> list:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def _pick_sw(sample_weight: Any, i: int) -> Any:
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, (list, tuple)):
+        return sample_weight[i]
+    if isinstance(sample_weight, dict):
+        return list(sample_weight.values())[i]
+    return sample_weight
+
+
+def _batch_size(x: Any) -> Any:
+    leaves, _ = tree_flatten(x)
+    n = leaves[0].shape[0] if leaves and leaves[0].shape else 1
+    return ops.convert_to_tensor(float(n), "float32")
+
+
+def _to_tensors(tree: Any) -> Any:
+    if tree is None:
+        return None
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [ops.convert_to_tensor(a) for a in leaves])
+
+
+def _floats(logs: dict) -> dict:
+    return {k: float(v) for k, v in logs.items()}
+
+
+def _logs_out(model: Any, logs: dict, return_dict: bool) -> Any:
+    if return_dict:
+        return logs
+    values = [logs[k] for k in model.metrics_names if k in logs]
+    return values[0] if len(values) == 1 else values
+
+
+def _first_batch(adapter: Any) -> tuple:
+    if isinstance(adapter, _data.ArrayData):
+        n = min(adapter.batch_size, adapter.n)
+        sl = slice(0, n)
+        return _data.take(adapter.x, sl), _data.take(adapter.y, sl), None
+    if isinstance(adapter, _data.IterableData) and hasattr(adapter.source, "__getitem__") \
+            and hasattr(adapter.source, "__len__"):
+        x, y, sw = _data.split_batch(adapter.source[0])
+        return _data.to_numpy_tree(x), _data.to_numpy_tree(y), sw
+    it = adapter.batches(None)
+    first = next(iter(it))
+    # put the batch back in front for sources that cannot restart
+    src = adapter.source
+
+    def chain() -> Any:
+        yield (first[0], first[1]) if first[2] is None else first
+        yield from _raw(src)
+
+    if hasattr(src, "__next__"):
+        adapter.source = chain()
+    return first
+
+
+def _raw(src: Any) -> Any:
+    yield from src
+
+
+def _shuffle_rng() -> np.random.Generator:
+    from tensorweave import random as _random
+
+    seed = getattr(_random, "_numpy_seed", None)
+    if callable(seed):
+        seed = seed()
+    return np.random.default_rng(seed)
+
+
+def _has_callbacklist_kwargs() -> bool:
+    return False
+
+
+def _seed_variables(model: Any) -> list:
+    out = []
+    for layer in model._flatten_layers():
+        for value in layer.__dict__.values():
+            state = getattr(value, "state", None)
+            if type(value).__name__ == "SeedGenerator" and state is not None:
+                out.append(state)
+    return out
+
+
+def _config_of(obj: Any) -> Any:
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_config_of(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _config_of(v) for k, v in obj.items()}
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "__name__", repr(obj))
+
+
+_ = math, time
