@@ -1,0 +1,175 @@
+"""The CuPy (CUDA GPU) backend.
+
+It shares the NumPy backend's kernels — they are written once over an array module, and
+here that module is ``cupy`` — and adds what only a GPU needs: CuPy's memory pool with a
+configurable limit, fused elementwise kernels for the jit's fusion groups (see
+:mod:`.fused`), and transfers through DLPack. Nothing here imports CuPy until the backend
+is instantiated, and instantiation never fails: :meth:`CupyBackend.availability` says why
+the backend cannot run (CuPy not installed, no driver, no device, kernels fail to compile).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tensorweave import dtypes as _dt
+from tensorweave.backend_api import Backend
+from tensorweave.dtypes import DType
+
+__all__ = ["CupyBackend", "probe"]
+
+
+def probe(cupy_module: Any = None) -> tuple[bool, str]:
+    """``(True, "")`` when CuPy can run kernels on a GPU here, else ``(False, reason)``."""
+    cp = cupy_module
+    if cp is None:
+        try:
+            import cupy as cp  # type: ignore[import-not-found,no-redef]
+        except ImportError as exc:
+            return False, (f"CuPy is not installed ({exc}); install it with "
+                           "`pip install tensorweave[cupy]`")
+        except Exception as exc:  # a broken CuPy install must not break tensorweave
+            return False, f"CuPy failed to import: {type(exc).__name__}: {exc}"
+    try:
+        driver = cp.cuda.runtime.driverGetVersion()
+    except Exception as exc:
+        return False, f"CuPy is installed but the CUDA driver cannot be queried: {exc}"
+    if not driver:
+        return False, ("CuPy is installed but no CUDA driver was found (driver version 0); "
+                       "this machine has no usable NVIDIA GPU")
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return False, f"CuPy is installed with a driver but no device is usable: {exc}"
+    if count < 1:
+        return False, "CuPy is installed with a driver but no CUDA device is present"
+    try:
+        int((cp.arange(3) + 1).sum())  # proves NVRTC (elementwise kernel compilation) works
+    except Exception as exc:
+        return False, f"a CUDA device is present but CuPy kernels fail: {type(exc).__name__}: {exc}"
+    return True, ""
+
+
+class CupyBackend(Backend):
+    name = "cupy"
+    shares_host_memory = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ok, self._reason = probe()
+        self.xp: Any = None
+        self._dtypes: dict = {}
+        if not self._ok:
+            return
+        import cupy as cp  # type: ignore[import-not-found]
+
+        from tensorweave.backends.numpy import make_kernels
+        from tensorweave.backends.numpy.dtypes import dtype_map
+
+        self.xp = cp
+        self._dtypes = dtype_map(cp)
+        self.kernels = make_kernels(cp, self._dtypes.__getitem__)
+        limit = os.environ.get("TENSORWEAVE_CUPY_POOL_LIMIT")
+        if limit:
+            set_memory_limit(limit)
+
+    def availability(self) -> tuple[bool, str]:
+        return self._ok, self._reason
+
+    def device_description(self) -> str:
+        if not self._ok:
+            return "cuda (unavailable)"
+        cp = self.xp
+        dev = cp.cuda.Device()
+        try:
+            props = cp.cuda.runtime.getDeviceProperties(dev.id)
+            name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+        except Exception:
+            name = "CUDA device"
+        return f"cuda:{dev.id} ({name}, CuPy {cp.__version__})"
+
+    def prepare(self, op_name: str, attrs: dict[str, Any], in_specs: Sequence[Any],
+                out_specs: Sequence[Any]) -> Callable[..., Any] | None:
+        fn = super().prepare(op_name, attrs, in_specs, out_specs)
+        if fn is None or not any(s.dtype is _dt.bfloat16 for s in out_specs):
+            return fn
+        from tensorweave.backends.numpy.dtypes import round_bfloat16
+
+        xp = self.xp
+        return lambda *arrays: round_bfloat16(xp, fn(*arrays))
+
+    def fused_kernel(self, group: Any) -> Any:
+        from .fused import build_fused_kernel
+
+        return build_fused_kernel(self, group)
+
+    # ---- data movement ------------------------------------------------------------------
+    def from_flat(self, values: list, shape: tuple[int, ...], dtype: DType) -> Any:
+        import numpy as np
+
+        return self.from_numpy(np.array(values).reshape(shape), dtype)
+
+    def from_numpy(self, array: Any, dtype: DType) -> Any:
+        from tensorweave.backends.numpy.dtypes import round_bfloat16
+
+        arr = self.xp.asarray(array, dtype=self._dtypes[dtype])
+        return round_bfloat16(self.xp, arr) if dtype is _dt.bfloat16 else arr
+
+    def to_numpy(self, array: Any, dtype: DType) -> Any:
+        return self.xp.asnumpy(array)
+
+    def to_list(self, array: Any, dtype: DType) -> list:
+        return self.xp.asnumpy(array).ravel().tolist()
+
+    def scalar(self, value: bool | int | float, dtype: DType) -> Any:
+        return self.xp.asarray(value, dtype=self._dtypes[dtype])
+
+    def is_native(self, obj: Any) -> bool:
+        return self.xp is not None and isinstance(obj, self.xp.ndarray)
+
+    def from_native(self, obj: Any) -> tuple[Any, DType]:
+        return obj, _dt.canonicalize(obj.dtype.name)
+
+    def import_from(self, other: Backend, array: Any, dtype: DType) -> Any:
+        if hasattr(array, "__dlpack__"):
+            try:
+                return self.xp.from_dlpack(array)
+            except Exception:
+                return None
+        return None
+
+
+def set_memory_limit(limit: Any) -> None:
+    """Cap CuPy's memory pool: bytes (``1073741824``), a size (``"4GB"``) or a fraction of
+    the device memory (``"50%"``), as ``cupy.get_default_memory_pool().set_limit``."""
+    import cupy as cp  # type: ignore[import-not-found]
+
+    pool = cp.get_default_memory_pool()
+    text = str(limit).strip()
+    if text.endswith("%"):
+        pool.set_limit(fraction=float(text[:-1]) / 100.0)
+        return
+    units = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+    for suffix, mult in units.items():
+        if text.upper().endswith(suffix):
+            pool.set_limit(size=int(float(text[:-2]) * mult))
+            return
+    pool.set_limit(size=int(text))
+
+
+def memory_info() -> dict[str, int]:
+    """Bytes used by live arrays and bytes held by CuPy's pool (what ``nvidia-smi`` shows)."""
+    import cupy as cp  # type: ignore[import-not-found]
+
+    pool = cp.get_default_memory_pool()
+    return {"used_bytes": int(pool.used_bytes()), "held_bytes": int(pool.total_bytes()),
+            "limit_bytes": int(pool.get_limit())}
+
+
+def free_cached_memory() -> None:
+    """Return the pool's unused blocks to the driver."""
+    import cupy as cp  # type: ignore[import-not-found]
+
+    cp.get_default_memory_pool().free_all_blocks()

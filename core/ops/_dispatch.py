@@ -231,6 +231,9 @@ def convert_to_tensor(data: Any, dtype: Any = None, *, backend: Backend | str | 
         raise DTypeError(f"{where}: expected concrete data, got a symbolic tensor; "
                          "run the graph or use tw.ops on it")
     be = current() if backend is None else _get_backend(backend)
+    if _is_numpy_array(data) and data.dtype.kind not in "biuf":
+        raise DTypeError(f"{where}: expected numeric data, got a NumPy array of dtype "
+                         f"{data.dtype}")
     if be.is_native(data):
         arr, src = be.from_native(data)
         t = wrap(arr, be.shape_of(arr), src, be)
@@ -378,7 +381,10 @@ def coerce_pair(where: str, x: Any, y: Any, promote: bool = True) -> tuple[Any, 
     elif yt and not xt:
         x = _as_partner(x, y, where)
     if promote and x.dtype is not y.dtype:
+        from ..shapes import broadcast_shapes
         from . import cast
+
+        broadcast_shapes(where, x.shape, y.shape)  # shape errors before any kernel runs
 
         target = _dt.result_type(x.dtype, y.dtype)
         if x.dtype is not target:

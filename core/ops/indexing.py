@@ -261,7 +261,7 @@ def getitem(x: Any, key: Any) -> Any:
     if n_real > x.ndim:
         raise InvalidArgumentError(f"getitem: too many indices ({n_real}) for a "
                                    f"{x.ndim}-d tensor")
-    if builtins.sum(1 for k in key if k is Ellipsis) > 1:
+    if builtins.sum(1 for k in key if k is Ellipsis) > 1:  # identity, not ==
         raise InvalidArgumentError("getitem: an index can only have a single ellipsis")
     expanded: list[Any] = []
     for k in key:
@@ -269,7 +269,7 @@ def getitem(x: Any, key: Any) -> Any:
             expanded += [builtins.slice(None)] * (x.ndim - n_real)
         else:
             expanded.append(k)
-    if Ellipsis not in key:
+    if not any(k is Ellipsis for k in key):
         expanded += [builtins.slice(None)] * (x.ndim - n_real)
     slices: list[builtins.slice] = []
     out_shape: list[Any] = []

@@ -60,6 +60,10 @@ def matmul(x1: Any, x2: Any) -> Any:
     a, b = promote_pair("matmul", _prep("matmul", x1), _prep("matmul", x2))
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError("matmul: scalars are not allowed; use multiply")
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] is not None and k_b is not None and a.shape[-1] != k_b:
+        raise ShapeError(f"matmul: argument 'x2': expected {a.shape[-1]} rows to match x1 of "
+                         f"shape {tuple(a.shape)}, got shape {tuple(b.shape)}")
     a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
     b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
     out = apply(MATMUL, (a2, b2))

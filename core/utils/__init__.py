@@ -7,7 +7,8 @@ from typing import Any
 from . import np_utils  # noqa: F401  (Keras-2 spelling: tw.utils.np_utils.to_categorical)
 from .arrays import normalize, to_categorical
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils"]
+__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils",
+           "PyDataset", "Sequence"]
 
 
 def set_random_seed(seed: int) -> None:
@@ -36,3 +37,28 @@ def clear_session() -> None:
 
 def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'tensorweave.utils' has no attribute {name!r}")
+
+
+class PyDataset:
+    """Keras's ``PyDataset`` / ``Sequence``: a batch source with ``__len__`` (batches per
+    epoch) and ``__getitem__(i)`` returning ``(x, y)`` or ``(x, y, sample_weight)``.
+    ``on_epoch_end`` runs after each epoch; set ``shuffle = True`` to visit batches in a new
+    order every epoch."""
+
+    shuffle = False
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
+                 max_queue_size: int = 10) -> None:
+        self.workers = workers
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError
+
+    def on_epoch_end(self) -> None:
+        pass
+
+
+Sequence = PyDataset

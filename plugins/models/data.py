@@ -169,9 +169,10 @@ class IterableData:
     def steps(self) -> int | None:
         if self._steps is not None:
             return self._steps
-        if hasattr(self.source, "__len__"):
+        try:
             return len(self.source)
-        return None
+        except TypeError:  # generators, or datasets of unknown length
+            return None
 
     def batches(self, rng: Any = None) -> Iterator[tuple]:
         src = self.source
