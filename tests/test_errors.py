@@ -213,9 +213,6 @@ def test_no_kernel_runs_before_the_error(spy, case):
     assert spy.calls == [], f"kernels ran before the error: {spy.calls}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "binary ops cast mismatched dtypes (core/ops/_dispatch.py coerce_pair) before the shape "
-    "rule runs, so a 'cast' kernel runs before the ShapeError"))
 def test_no_cast_runs_before_a_shape_error_with_mixed_dtypes(spy):
     a, b = _t((3, 4), "int32"), _t((5,), "float32")
     spy.calls.clear()
@@ -249,9 +246,6 @@ def test_errors_at_graph_build_time(case):
     _check(info, exc_type, substrings)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/ops/linalg.py matmul reshapes 1-d operands before the shape rule, so the "
-    "message shows (1, 3) and (4, 1) instead of the shapes the user passed"))
 def test_matmul_1d_mismatch_names_the_shapes_given(tw_backend):
     with pytest.raises(ShapeError) as info:
         ops.matmul(_t((3,)), _t((4,)))
@@ -303,11 +297,7 @@ def test_non_numeric_operand_names_the_op(tw_backend, call, exc_type, substrings
     _check(info, exc_type, substrings)
 
 
-def test_numpy_string_array_next_to_a_tensor_names_the_op(tw_backend, request):
-    if tw_backend == "numpy":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "NumpyBackend.from_native (backends/numpy/__init__.py) raises without the op "
-            "name: 'expected numeric data, got a NumPy array of dtype <U1'")))
+def test_numpy_string_array_next_to_a_tensor_names_the_op(tw_backend):
     with pytest.raises(DTypeError) as info:
         ops.add(_t((1,)), np.array(["a"]))
     assert "add" in str(info.value)

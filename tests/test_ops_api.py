@@ -295,10 +295,6 @@ def test_integer_list_and_mask_indexing(tw_backend):
     check(T(V)[np.int64(4)], V[np.int64(4)])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/ops/indexing.py getitem: `Ellipsis not in key` compares the index with == "
-    "(tensor: DTypeError from equal; ndarray: ambiguous truth value); use "
-    "`not any(k is Ellipsis for k in key)`"))
 @pytest.mark.parametrize("kind", ["tensor", "ndarray", "0-d tensor"])
 def test_integer_tensor_or_array_index(tw_backend, kind):
     idx = np.array([[1, 2], [3, -4]]) if kind != "0-d tensor" else np.array(3)
