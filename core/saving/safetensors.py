@@ -36,7 +36,9 @@ def dumps(tensors: dict[str, Any], metadata: dict[str, str] | None = None) -> by
         dtype_name = None
         if isinstance(arr, tuple):
             arr, dtype_name = arr
-        a = np.ascontiguousarray(arr)
+        a = np.asarray(arr)
+        if not a.flags.c_contiguous:  # (ascontiguousarray would turn 0-d into 1-d)
+            a = a.copy(order="C")
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
         dtype_name = dtype_name or a.dtype.name

@@ -6,14 +6,95 @@ from typing import Any
 
 from tensorweave.plugin import hookimpl
 
+from . import merging
 from .base import Input, InputLayer, Layer
+from .conv import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from .core import Activation, Dense, Dropout, Flatten
+from .embedding import Embedding
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
+from .reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Lambda,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 
-LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten]
+LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten,
+          # reshaping
+          Reshape, Permute, RepeatVector, Lambda, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+          UpSampling1D, UpSampling2D, UpSampling3D, Cropping1D, Cropping2D, Cropping3D,
+          # convolution
+          Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose,
+          DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+          # pooling
+          MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D,
+          AveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
+          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+          # normalization, embedding, merging
+          BatchNormalization, LayerNormalization, Embedding,
+          Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot]
+
+#: Keras's alternative class names (``keras.layers.MaxPool2D is MaxPooling2D`` ...).
+ALIASES: dict[type, tuple[str, ...]] = {
+    Conv1D: ("Convolution1D",), Conv2D: ("Convolution2D",), Conv3D: ("Convolution3D",),
+    Conv1DTranspose: ("Convolution1DTranspose",),
+    Conv2DTranspose: ("Convolution2DTranspose",),
+    Conv3DTranspose: ("Convolution3DTranspose",),
+    SeparableConv1D: ("SeparableConvolution1D",),
+    SeparableConv2D: ("SeparableConvolution2D",),
+    MaxPooling1D: ("MaxPool1D",), MaxPooling2D: ("MaxPool2D",), MaxPooling3D: ("MaxPool3D",),
+    AveragePooling1D: ("AvgPool1D",), AveragePooling2D: ("AvgPool2D",),
+    AveragePooling3D: ("AvgPool3D",),
+    GlobalMaxPooling1D: ("GlobalMaxPool1D",), GlobalMaxPooling2D: ("GlobalMaxPool2D",),
+    GlobalMaxPooling3D: ("GlobalMaxPool3D",),
+    GlobalAveragePooling1D: ("GlobalAvgPool1D",), GlobalAveragePooling2D: ("GlobalAvgPool2D",),
+    GlobalAveragePooling3D: ("GlobalAvgPool3D",),
+}
+
+#: ``keras.layers.add([a, b])`` and friends: functions that build and call the layer.
+FUNCTIONS = [merging.add, merging.subtract, merging.multiply, merging.average,
+             merging.maximum, merging.minimum, merging.concatenate, merging.dot]
 
 
 @hookimpl
 def register_layers(register: Any) -> None:
     for cls in LAYERS:
-        register(cls)
+        register(cls, aliases=ALIASES.get(cls, ()))
+    for fn in FUNCTIONS:
+        register(fn)
     register(Input, name="Input")

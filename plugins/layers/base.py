@@ -291,9 +291,16 @@ class Layer:
         if self.autocast:
             inputs = self._autocast_inputs(inputs)
         self._maybe_build(inputs)
-        if "training" in self._call_params() and kwargs.get("training") is None:
-            kwargs["training"] = current_training()
-        training = kwargs.get("training")
+        params = self._call_params()
+        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        if "training" in params:
+            if kwargs.get("training") is None:
+                kwargs["training"] = current_training()
+            training = kwargs.get("training")
+        else:
+            # Keras passes `training` only to calls that take it; the scope still carries it
+            training = kwargs.pop("training", None) if not accepts_any else \
+                kwargs.get("training")
         ctx = training_scope(training) if training is not None else contextlib.nullcontext()
         cast_ctx = autocast(self.compute_dtype) if self.compute_dtype is not \
             self.variable_dtype else contextlib.nullcontext()

@@ -94,11 +94,19 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
+    """``(batch, ...) -> (batch, features)``. With ``data_format="channels_first"`` the
+    channel axis is moved last first, so the feature order is the same in both layouts
+    (a model converted between layouts keeps its Dense weights), as in Keras."""
+
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.data_format = data_format
+        from .reshaping import layer_label, normalize_data_format
+
+        self.data_format = normalize_data_format(layer_label(self), data_format)
 
     def call(self, inputs: Any) -> Any:
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.transpose(inputs, (0, *range(2, inputs.ndim), 1))
         rest = 1
         for d in inputs.shape[1:]:
             if d is None:

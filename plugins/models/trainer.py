@@ -186,6 +186,8 @@ class Trainer:
 
     def _all_state_vars(self) -> list:
         if self._state_vars is None:
+            if not getattr(self, "compiled", False):
+                return list(self.weights) + list(_seed_variables(self))
             seen: set[int] = set()
             out = []
             groups = [self.trainable_weights, self.non_trainable_weights,
@@ -204,6 +206,8 @@ class Trainer:
         """Create every variable (layers, optimizer slots, metrics) before tracing."""
         if not self.built:
             self._build_from_batch(x)
+        if not getattr(self, "compiled", False):
+            return  # predict on an uncompiled model needs only the layers
         if getattr(self.optimizer, "_tw_built", False) is False and hasattr(self.optimizer,
                                                                               "build"):
             self.optimizer.build(self.trainable_weights)
@@ -534,12 +538,9 @@ def _raw(src: Any) -> Any:
 
 
 def _shuffle_rng() -> np.random.Generator:
-    from tensorweave import random as _random
-
-    seed = getattr(_random, "_numpy_seed", None)
-    if callable(seed):
-        seed = seed()
-    return np.random.default_rng(seed)
+    """Shuffling order drawn from NumPy's global generator, which
+    ``tw.utils.set_random_seed`` seeds: seeded runs repeat exactly."""
+    return np.random.default_rng(int(np.random.randint(0, 2**31 - 1)))
 
 
 def _has_callbacklist_kwargs() -> bool:

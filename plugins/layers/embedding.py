@@ -1,0 +1,83 @@
+"""Embedding: integer ids to dense vectors (a trainable lookup table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensorweave import ops
+from tensorweave.errors import InvalidArgumentError
+
+from .base import Layer
+from .reshaping import layer_label
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Layer):
+    """``(batch, ...)`` integer ids -> ``(batch, ..., output_dim)`` rows of ``embeddings``.
+
+    The lookup is ``ops.take`` on axis 0, whose gradient scatters into the table, so
+    the layer trains on every backend. Float ids (a default ``tw.Input``) are cast to
+    int32 first; the layer does not autocast its inputs, because rounding ids to
+    float16 under a mixed policy would corrupt ids above 2048.
+
+    ``mask_zero`` is accepted and kept in the config for Keras compatibility, but masks
+    are not propagated to later layers in tensorweave yet: id 0 gets an ordinary
+    (trainable) row. ``input_length`` (Keras 2) is accepted by the ``Layer`` base class.
+    """
+
+    def __init__(self, input_dim: int, output_dim: int,
+                 embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
+                 embeddings_constraint: Any = None, mask_zero: bool = False,
+                 weights: Any = None, lora_rank: int | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        where = layer_label(self)
+        for arg, v in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise InvalidArgumentError(f"{where}: argument {arg!r}: expected a positive "
+                                           f"int, got {v!r}")
+        if lora_rank is not None:
+            raise InvalidArgumentError(f"{where}: argument 'lora_rank': LoRA is not supported, "
+                                       f"got {lora_rank!r} (expected None)")
+        self.input_dim = input_dim
+        self.output_dim = output_dim
+        self.embeddings_initializer = embeddings_initializer
+        self.embeddings_regularizer = embeddings_regularizer
+        self.embeddings_constraint = embeddings_constraint
+        self.mask_zero = bool(mask_zero)
+        self._initial_weights = weights
+
+    def build(self, input_shape: Any = None) -> None:
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
+                                          self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint,
+                                          name="embeddings")
+        self.built = True
+        if self._initial_weights is not None:
+            w = self._initial_weights
+            self.set_weights(list(w) if isinstance(w, (list, tuple)) else [w])
+            self._initial_weights = None
+
+    def call(self, inputs: Any) -> Any:
+        if inputs.dtype.is_floating or inputs.dtype.is_bool:
+            inputs = ops.cast(inputs, "int32")
+        elif inputs.dtype.name not in ("int32", "int64"):
+            inputs = ops.cast(inputs, "int32")
+        out = ops.take(self.embeddings, inputs, axis=0)
+        if out.dtype is not self.compute_dtype:
+            out = ops.cast(out, self.compute_dtype)
+        return out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras's mask (``inputs != 0``) when ``mask_zero``; not consumed downstream yet."""
+        if not self.mask_zero:
+            return None
+        return ops.not_equal(inputs, 0)
+
+    def get_config(self) -> dict:
+        cfg = super().get_config()
+        cfg.pop("weights", None)  # the values travel with the weights file, not the config
+        return cfg
+
