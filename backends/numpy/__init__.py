@@ -50,10 +50,15 @@ class NumpyBackend(Backend):
         fn = super().prepare(op_name, attrs, in_specs, out_specs)
         if fn is None:
             return None
+        xp = self.xp
+        if len(out_specs) == 1 and tuple(out_specs[0].shape) == ():
+            # NumPy returns scalars (np.float32 ...) from 0-d results; keep arrays, so
+            # Tensor.data is always an ndarray (DLPack, out=, views)
+            inner = fn
+            fn = lambda *arrays: xp.asarray(inner(*arrays))  # noqa: E731
         bf16 = [s.dtype is _dt.bfloat16 for s in out_specs]
         if not any(bf16):
             return fn
-        xp = self.xp
         if len(out_specs) == 1:
             return lambda *arrays: round_bfloat16(xp, fn(*arrays))
         return lambda *arrays: tuple(round_bfloat16(xp, r) if b else r

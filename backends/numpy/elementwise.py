@@ -54,6 +54,7 @@ def _erf(xp: Any) -> Any:
             f = f * c * d
         erfc = xp.exp(-big * big) / (f * math.sqrt(math.pi))
         res = xp.where(a < 2.5, series, 1.0 - erfc)
+        res = xp.where(xp.isinf(v), 1.0, res)  # the continued fraction gives inf/inf there
         res = xp.where(xp.isnan(v), v, xp.copysign(res, v))
         return res.astype(dt)
     return erf

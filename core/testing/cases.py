@@ -65,13 +65,14 @@ def _catalog() -> tuple[Case, ...]:
         catalog_elementwise,
         catalog_indexing,
         catalog_linalg_nn,
+        catalog_random,
         catalog_reduction,
         catalog_shape,
     )
 
     cl = CaseList()
     for mod in (catalog_elementwise, catalog_reduction, catalog_shape, catalog_indexing,
-                catalog_creation, catalog_linalg_nn):
+                catalog_creation, catalog_linalg_nn, catalog_random):
         mod.build(cl)
     return tuple(cl.items)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .cases import ALL_DTYPES, FLOATS, INTS, NUMERIC, SINTS, UINTS, A, CaseList
+from .cases import ALL_DTYPES, FLOATS, INTS, NUMERIC, UINTS, A, CaseList
 
 _NAN, _INF = math.nan, math.inf
 #: every float edge value once, in a fixed order (crossed with itself for binary ops)
@@ -323,4 +323,4 @@ def build(cl: CaseList) -> None:
     _cast_cases(cl)
 
 
-__all__ = ["build", "SPECIAL", "SINTS"]
+__all__ = ["build", "SPECIAL", "SPECIAL_FINITE"]

@@ -4,6 +4,7 @@ and the composites mean, var, std, logsumexp, count_nonzero."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .cases import ALL_DTYPES, FLOATS, INTS, A, CaseList
 from .catalog_elementwise import SPECIAL
@@ -21,7 +22,7 @@ AXES = (
 )
 
 
-def _n(shape: tuple, axis: object) -> int:
+def _n(shape: tuple, axis: Any) -> int:
     """Terms per output element (the reduction length the tolerance grows with)."""
     if axis is None:
         return max(math.prod(shape), 1)
@@ -57,7 +58,8 @@ def _sum_cases(cl: CaseList) -> None:
     cl.add("sum", "float32/special", A((10,), values=SPECIAL), kwargs={"axis": 0}, n=10)
     cl.add("sum", "float32/cancellation", A((8,), values=(
         1e8, 1.0, -1e8, 1.0, 3.0, -2.0, 1e-3, 2.0 ** -20)), kwargs={"axis": 0}, n=8,
-        note="exact summation gives 5.00100095; naive float32 addition loses the 1.0")
+        note="exact sum 3.00100095; float32 addition may lose the 1.0s next to 1e8 "
+        "(allowed: the absolute tolerance scales with the largest term)")
     cl.add("sum", "int8/promotes", A((3, 4), "int8", "full_range"), kwargs={"axis": 1})
     # prod: factors near 1 so that float results neither overflow nor underflow
     _sum_like(cl, "prod", FLOATS + INTS, "uniform", 0.5, 1.5)

@@ -90,10 +90,8 @@ def compare_values(actual: list, expected: list, shape: tuple, is_float: bool,
             continue
         err = abs(a - e)
         out.max_abs = max(out.max_abs, err)
-        if e != 0.0:
+        if e != 0.0:  # relative error is measured where the expected value is not 0
             out.max_rel = max(out.max_rel, err / abs(e))
-        elif err:
-            out.max_rel = math.inf
         if err and not tol.allows(a, e):
             n_bad += 1
             if len(bad) < max_reports:
@@ -108,7 +106,18 @@ def compare_values(actual: list, expected: list, shape: tuple, is_float: bool,
 
 def storage_problem(t: Any) -> str | None:
     """Why a tensor's backend array disagrees with the tensor's shape/dtype, or ``None``."""
+    from ..backend_api import Backend
+
     be = t._backend
+    if type(be).is_native is not Backend.is_native:  # the backend can tell its arrays
+        try:
+            native = be.is_native(t._data)
+        except Exception as exc:  # noqa: BLE001
+            return f"is_native() on the result raised {type(exc).__name__}: {exc}"
+        if not native:
+            kind = type(t._data)
+            return (f"the kernel returned a {kind.__module__}.{kind.__qualname__}, not one "
+                    f"of the backend's own arrays (is_native() is False)")
     try:
         native_shape = tuple(be.shape_of(t._data))
     except Exception as exc:  # noqa: BLE001 - any failure is the backend's problem
@@ -116,8 +125,7 @@ def storage_problem(t: Any) -> str | None:
     if native_shape != tuple(t._shape):
         return (f"the kernel returned an array of shape {native_shape}, but the op's shape "
                 f"rule says {tuple(t._shape)}")
-    native = getattr(t._data, "dtype", None)
-    name = getattr(native, "name", None)
+    name = getattr(getattr(t._data, "dtype", None), "name", None)
     if isinstance(name, str):
         want = t._dtype.name
         allowed = {want, "float32"} if want == "bfloat16" else {want}

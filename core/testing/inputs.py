@@ -133,9 +133,9 @@ def _gen_uniform(rng: random.Random, n: int, dtype: DType, low: Any, high: Any) 
         lo, hi = _int_bounds(dtype, low, high, -20 if dtype.kind == "i" else 0,
                              20 if dtype.kind == "i" else 40)
         return [rng.randint(lo, hi) for _ in range(n)]
-    lo = -3.0 if low is None else float(low)
-    hi = 3.0 if high is None else float(high)
-    return [rng.uniform(lo, hi) for _ in range(n)]
+    flo = -3.0 if low is None else float(low)
+    fhi = 3.0 if high is None else float(high)
+    return [rng.uniform(flo, fhi) for _ in range(n)]
 
 
 def _gen_positive(rng: random.Random, n: int, dtype: DType, low: Any, high: Any) -> list:
@@ -145,9 +145,9 @@ def _gen_positive(rng: random.Random, n: int, dtype: DType, low: Any, high: Any)
     if dtype.kind in "iu":
         lo, hi = _int_bounds(dtype, low, high, 1, 9)
         return [rng.randint(lo, hi) for _ in range(n)]
-    lo = 0.1 if low is None else float(low)
-    hi = 3.0 if high is None else float(high)
-    return [rng.uniform(lo, hi) for _ in range(n)]
+    flo = 0.1 if low is None else float(low)
+    fhi = 3.0 if high is None else float(high)
+    return [rng.uniform(flo, fhi) for _ in range(n)]
 
 
 def _gen_special(rng: random.Random, n: int, dtype: DType, low: Any, high: Any) -> list:
@@ -190,7 +190,7 @@ def _gen_distinct(rng: random.Random, n: int, dtype: DType, low: Any, high: Any)
         return [bool(i % 2) for i in range(n)]
     if dtype.kind in "iu":
         start = 0 if dtype.kind == "u" else -(n // 2)
-        vals = list(range(start, start + n))
+        vals: list[Any] = list(range(start, start + n))
     else:
         vals = [(i - n // 2) * 0.25 for i in range(n)]
     rng.shuffle(vals)
@@ -360,7 +360,7 @@ def _make_view(layout: str, flat: list, shape: tuple, dtype: DType, be: Any) -> 
         base = _tensor_from_flat([_filler(dtype)] * row + list(flat), base_shape, dtype,
                                  be)._data
         return base[1:]
-    # broadcast: only valid when every row along axis 0 is equal; make_case_inputs
+    # broadcast: only valid when every row along axis 0 is equal; case_values()
     # arranges that by generating one row and repeating it
     row = math.prod(shape[1:])
     base = _tensor_from_flat(flat[:row], (1,) + tuple(shape[1:]), dtype, be)._data

@@ -22,7 +22,9 @@ missing backend is never silently ignored) plus ``cupy`` when it is available.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,6 +99,33 @@ def pytest_generate_tests(metafunc: Any) -> None:
     if "tw_backend" in metafunc.fixturenames:
         names = selected_backends(metafunc.config)
         metafunc.parametrize("tw_backend", names, indirect=True, ids=names)
+
+
+# ---- the kit's own test modules -------------------------------------------------------------
+_KIT_DIR = Path(__file__).resolve().parent
+
+
+class _KitModule(pytest.Module):
+    """A test module of ``tensorweave.testing``, imported under its package name.
+
+    In an editable install the package lives in ``core/testing/``; pytest's default import
+    would call the module ``core.testing.test_...`` and import a second copy of the
+    ``core`` package under that name. Importing ``tensorweave.testing.test_...`` instead
+    keeps one copy of everything.
+    """
+
+    def _getobj(self) -> Any:
+        return importlib.import_module(f"tensorweave.testing.{self.path.stem}")
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: Any) -> Any:
+    try:
+        inside = module_path.resolve().parent == _KIT_DIR
+    except OSError:
+        return None
+    if inside and module_path.name.startswith("test_"):
+        return _KitModule.from_parent(parent, path=module_path)
+    return None
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ in ``Report.missing_kernels``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -147,6 +149,7 @@ class Report:
         return f"{head}: " + ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready report (strict JSON: an infinite error is the string ``"inf"``)."""
         from .. import __version__
 
         return {
@@ -185,7 +188,7 @@ class Report:
         body = [(r.op, r.status, f"{r.passed}/{r.cases}", _kernel_text(r), _err(r.max_abs),
                  _err(r.max_rel)) for r in self.rows]
         widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
-        fmt = "  ".join("{:<%d}" % w for w in widths)
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines.append(fmt.format(*head))
         lines.append(fmt.format(*("-" * w for w in widths)))
         lines += [fmt.format(*row) for row in body]
@@ -217,6 +220,15 @@ def _err(v: float) -> str:
 
 
 # ---- running one case ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """Backends may warn on NaN/inf arithmetic (NumPy's RuntimeWarnings); results, not
+    warnings, are the contract, so the kit's output stays readable."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _describe_exc(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
@@ -261,7 +273,7 @@ def run_case(case: Case, backend: str, reference: str = DEFAULT_REFERENCE) -> Ca
     # the reference: contiguous inputs, its own result
     try:
         ref_inputs = _build_inputs(case, values, reference, contiguous=True)
-        with backend_scope(reference):
+        with backend_scope(reference), _quiet():
             expected = case.call(ref_inputs)
     except Exception as exc:  # noqa: BLE001
         return done("error", f"reference backend {reference!r} raised {_describe_exc(exc)}")
@@ -271,13 +283,17 @@ def run_case(case: Case, backend: str, reference: str = DEFAULT_REFERENCE) -> Ca
     except Exception as exc:  # noqa: BLE001
         return done("fail", f"creating the inputs raised {_describe_exc(exc)}")
     for i, (t, vals, arg) in enumerate(zip(inputs, values, case.args)):
-        cmp = compare_values(flat_values(t), vals, tuple(arg.shape),
+        try:
+            held = flat_values(t)
+        except Exception as exc:  # noqa: BLE001
+            return done("fail", f"reading input {i} back raised {_describe_exc(exc)}")
+        cmp = compare_values(held, vals, tuple(arg.shape),
                              arg.dtype.startswith(("float", "bfloat")), Tolerance())
         if not cmp.ok:
             return done("fail", f"input {i} ({arg.describe()}) does not hold the values it "
                                 f"was created from: {cmp.problems[0]}")
     try:
-        with backend_scope(backend):
+        with backend_scope(backend), _quiet():
             actual = case.call(inputs)
     except Exception as exc:  # noqa: BLE001
         return done("fail", f"raised {_describe_exc(exc)}")

@@ -114,7 +114,7 @@ FAMILY_FACTORS: dict[str, tuple[float, float | None]] = {
 OP_FAMILY: dict[str, str] = {
     # correctly rounded basic operations
     **dict.fromkeys(["add", "subtract", "multiply", "divide", "sqrt", "floor_divide",
-                     "mod", "square", "reciprocal", "clip"], "rounded"),
+                     "mod", "square", "reciprocal"], "rounded"),
     # libm functions
     **dict.fromkeys(["exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "erf",
                      "power", "rsqrt", "log2", "log10"], "transcendental"),
