@@ -160,6 +160,8 @@ class StatelessScope(dict):
     def record(self, var: Variable, value: Any) -> None:
         from .ops import cast, convert_to_tensor, is_tensor
 
+        if isinstance(value, Variable):  # store its value, never the variable itself
+            value = value.value
         if not is_tensor(value):
             value = convert_to_tensor(value, var.dtype)
         if value.dtype is not var.dtype:

@@ -118,7 +118,10 @@ CAST = defop("cast", _cast_rule, vjp=_cast_vjp, elementwise=True, family="elemen
 
 
 def cast(x: Any, dtype: Any) -> Any:
+    from ._dispatch import _unwrap
+
     dtype = _dt.canonicalize(dtype)
+    x = _unwrap(x)
     if not is_tensor(x):
         x = convert_to_tensor(x, where="cast")
     if x.dtype is dtype:

@@ -158,7 +158,9 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             model.optimizer.build(model.trainable_weights)
             model.optimizer._tw_built = True
             opt_arrays = _read_tensors(opt_bytes, "optimizer")
-            if len(opt_arrays) == len(model.optimizer.variables):
+            if hasattr(model.optimizer, "load_own_variables"):
+                model.optimizer.load_own_variables({str(i): a for i, a in enumerate(opt_arrays)})
+            else:
                 _check_and_assign(list(model.optimizer.variables), opt_arrays, "load optimizer")
     return model
 

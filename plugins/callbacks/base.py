@@ -250,6 +250,11 @@ class CallbackList(Callback):
             self._progbar = ProgbarLogger()
             self.callbacks.append(self._progbar)
 
+    @property
+    def history(self) -> Any:
+        """The :class:`History` in the list (the one ``fit`` returns), or ``None``."""
+        return self._history
+
     def append(self, callback: Callback) -> None:
         self._check(callback)
         self.callbacks.append(callback)

@@ -44,8 +44,9 @@ class EarlyStopping(MonitorMixin, Callback):
         verbose: 1 prints when it stops and when it restores weights.
         mode: ``"auto"``, ``"min"`` or ``"max"``.
         baseline: training stops unless the monitored value beats ``baseline`` within
-            ``patience`` epochs (the counter resets only when the value beats both the
-            best so far and the baseline).
+            ``patience`` epochs: the counter resets only when the value beats both the
+            best so far and the baseline, and an epoch that beats the best but not the
+            baseline counts as one without improvement (user-needs D7, keras#13860).
         restore_best_weights: at the end of training the model gets the weights of the
             best epoch, **however training ended**: stopped by this callback, by the epoch
             limit, or by another callback (``model.stop_training``), so the weights
@@ -97,7 +98,10 @@ class EarlyStopping(MonitorMixin, Callback):
                 self.best_weights = self.model.get_weights()
             if self.baseline is None or self._better(current, self.baseline, self.min_delta):
                 self.wait = 0
-            return
+                return
+            # better than before but still not better than the baseline: it counts as
+            # an epoch without improvement (Keras 3 returns here and so never stops
+            # while the value creeps towards the baseline)
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
@@ -259,7 +263,8 @@ class ModelCheckpoint(MonitorMixin, Callback):
                 return
             if self._better(current, self.best, 0.0):
                 if self.verbose > 0:
-                    prev = "inf" if self.best is None else f"{self.best:.5f}"
+                    prev = (("inf" if self._direction == "min" else "-inf")
+                            if self.best is None else f"{self.best:.5f}")
                     _print(f"{where}: {self.monitor} improved from {prev} to "
                            f"{current:.5f}, saving model to {path}")
                 self.best = current

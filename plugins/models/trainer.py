@@ -237,9 +237,6 @@ class Trainer:
                     params = [scope.value_of(v) for v in trainable]
                     (loss, y_pred), grads = value_and_grad(loss_fn, has_aux=True)(params)
                     model.optimizer.apply(grads, trainable)
-                    for v in trainable:
-                        if getattr(v, "constraint", None) is not None:
-                            v.assign(v.constraint(scope.value_of(v)))
                     logs = model._update_metrics(y, y_pred, sw, loss, batch)
                     out: Any = logs
                 elif kind == "test":
@@ -312,14 +309,9 @@ class Trainer:
                                   steps=validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = steps_per_epoch or train.steps
-        history = _callbacks.History()
-        cbs = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=False,
-                                      model=self) if _has_callbacklist_kwargs() else \
-            _callbacks.CallbackList(list(callbacks or []))
-        all_cbs = list(callbacks or [])
-        progbar = _callbacks.ProgbarLogger() if verbose else None
-        all_cbs = ([progbar] if progbar is not None else []) + all_cbs + [history]
-        cbs = _callbacks.CallbackList(all_cbs)
+        cbs = _callbacks.CallbackList(callbacks, add_history=True,
+                                      add_progbar=verbose != 0, model=self)
+        history = cbs.history
         first_x, first_y, first_sw = _first_batch(train)
         self._build_for(_to_tensors(first_x), _to_tensors(first_y))
         names = self.metrics_names
@@ -383,13 +375,13 @@ class Trainer:
                  callbacks: Any = None, return_dict: bool = False, **kwargs: Any) -> Any:
         self._require_compiled("evaluate")
         adapter = _data.adapt(x, y, sample_weight, batch_size, False, steps=steps)
-        cbs = _callbacks.CallbackList(list(callbacks or []))
-        cbs.set_model(self)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                      epochs=1, steps=adapter.steps, verbose=verbose,
+                                      metrics=self.metrics_names)
         cbs.on_test_begin()
         logs = self._evaluate_data(adapter, cbs)
         cbs.on_test_end(logs)
-        if verbose and verbose != "auto" or verbose == "auto" and False:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
             return logs
         values = [logs[k] for k in self.metrics_names if k in logs]
@@ -541,10 +533,6 @@ def _shuffle_rng() -> np.random.Generator:
     """Shuffling order drawn from NumPy's global generator, which
     ``tw.utils.set_random_seed`` seeds: seeded runs repeat exactly."""
     return np.random.default_rng(int(np.random.randint(0, 2**31 - 1)))
-
-
-def _has_callbacklist_kwargs() -> bool:
-    return False
 
 
 def _seed_variables(model: Any) -> list:
