@@ -22,6 +22,13 @@ KINDS = ("layers", "losses", "optimizers", "schedules", "metrics", "activations"
          "initializers", "regularizers", "constraints", "callbacks", "models", "ops")
 
 
+_SINGULAR = {"layers": "layer", "losses": "loss", "optimizers": "optimizer",
+             "schedules": "schedule", "metrics": "metric", "activations": "activation",
+             "initializers": "initializer", "regularizers": "regularizer",
+             "constraints": "constraint", "callbacks": "callback", "models": "model",
+             "ops": "op"}
+
+
 def normalize_name(name: str) -> str:
     """``GlorotUniform``, ``glorot_uniform`` and ``glorotuniform`` compare equal."""
     return re.sub(r"[_\s-]", "", name).lower()
@@ -80,8 +87,8 @@ class Registry:
         if exact is not None:
             return self.entries[exact]
         known = ", ".join(self.names())
-        raise InvalidArgumentError(f"unknown {self.kind[:-1] if self.kind.endswith('s') else self.kind} "
-                                   f"{name!r}; known: {known}")
+        raise InvalidArgumentError(f"unknown {_SINGULAR.get(self.kind, self.kind)} {name!r}; "
+                                   f"known: {known}")
 
     def __contains__(self, name: str) -> bool:
         self._ensure()

@@ -400,19 +400,39 @@ def log10(x: Any) -> Any:
     return divide(log(x), math.log(10.0))
 
 
-def softplus(x: Any) -> Any:
-    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
-    x = _to_float(x, "softplus")
+def _softplus_impl(x: Any) -> Any:
     return add(relu(x), log1p(exp(neg(abs(x)))))
 
 
+SOFTPLUS = defop("softplus", _unary_rule("softplus", "f"), elementwise=True,
+                 family="elementwise", decompose=_softplus_impl,
+                 # d/dx log(1 + e^x) = sigmoid(x), also at 0 where |x| has a kink
+                 vjp=lambda g, out, x: (multiply(g, sigmoid(x)),))
+
+
+def softplus(x: Any) -> Any:
+    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
+    return unary(SOFTPLUS, _to_float(x, "softplus"))
+
+
+def _logaddexp_impl(x: Any, y: Any) -> Any:
+    return add(maximum(x, y), log1p(exp(neg(abs(subtract(x, y))))))
+
+
+def _vjp_logaddexp(g, out, x, y):  # noqa: ANN001, ANN202
+    return (unbroadcast(multiply(g, exp(subtract(x, out))), x.shape),
+            unbroadcast(multiply(g, exp(subtract(y, out))), y.shape))
+
+
+LOGADDEXP = defop("logaddexp", _bcast("logaddexp", kinds="f"), elementwise=True,
+                  family="elementwise", decompose=_logaddexp_impl, vjp=_vjp_logaddexp)
+
+
 def logaddexp(x: Any, y: Any) -> Any:
-    x, y = coerce_pair("logaddexp", _to_float(x, "logaddexp") if is_tensor(x) else x,
-                       _to_float(y, "logaddexp") if is_tensor(y) else y)
+    x, y = coerce_pair("logaddexp", x, y)
     if not x.dtype.is_floating:
         x, y = cast(x, _dt.float32), cast(y, _dt.float32)
-    m = maximum(x, y)
-    return add(m, log1p(exp(neg(abs(subtract(x, y))))))
+    return apply(LOGADDEXP, (x, y))
 
 
 def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None,

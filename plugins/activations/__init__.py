@@ -36,10 +36,8 @@ def _float(x: Any) -> Any:
     return x if x.dtype.is_floating else ops.cast(x, "float32")
 
 
-def _number(where: str, arg: str, value: Any, allow_none: bool = False) -> float | None:
+def _number(where: str, arg: str, value: Any) -> float:
     """Activation hyper-parameters are Python numbers: they are attributes, not inputs."""
-    if value is None and allow_none:
-        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidArgumentError(describe(where, arg, "a Python number", repr(value)))
     return float(value)
@@ -54,7 +52,7 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
     models keep the one-node form that backends and fusion passes know.
     """
     slope = _number("relu", "negative_slope", negative_slope)
-    cap = _number("relu", "max_value", max_value, allow_none=True)
+    cap = None if max_value is None else _number("relu", "max_value", max_value)
     thr = _number("relu", "threshold", threshold)
     if slope < 0:
         raise InvalidArgumentError(describe("relu", "negative_slope", "a value >= 0", slope))

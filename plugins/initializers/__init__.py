@@ -23,11 +23,16 @@ same way, so the orthogonalisation runs as modified Gram-Schmidt in Python float
 (``math.fsum`` dot products, correctly rounded, hence deterministic everywhere) on the
 normal draws, and only the result is converted to a tensor. Gram-Schmidt yields exactly
 Keras's ``Q * sign(diag(R))``: the Q factor with a positive diagonal of R. Its cost is
-``rows * cols**2`` Python float operations, about a second for a 512x512 kernel.
+``max(rows, cols) * min(rows, cols)**2 / 2`` multiply-adds in Python: about 0.4 s for a (128, 512)
+LSTM recurrent kernel, 7 s for (512, 512) and some 25 s for (512, 2048) on the 2-core
+development machine. (Written with ops instead, using sums in a fixed pairwise order of
+correctly rounded elementwise additions, it would be just as exact and much faster on
+numpy, at the price of being much slower on the python backend.)
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from typing import Any
@@ -374,18 +379,24 @@ def _gram_schmidt(columns: list[list[float]]) -> list[list[float]]:
     correctly rounded), and the R factor it implies has a positive diagonal."""
     q: list[list[float]] = []
     n = len(columns[0]) if columns else 0
-    mul = operator.mul
-    for j, col in enumerate(columns):
-        v = list(col)
-        for attempt in range(2):
+    mul, sub, repeat = operator.mul, operator.sub, itertools.repeat
+
+    def basis() -> Any:
+        for b in range(n):
+            yield [1.0 if i == b else 0.0 for i in range(n)]
+
+    for col in columns:
+        # a (measure-zero) draw in the span of the previous columns is replaced by the
+        # first basis vector outside it, so the result is always orthonormal
+        for cand in itertools.chain([col], basis()):
+            v = list(cand)
+            size = math.sqrt(math.fsum(vi * vi for vi in v))
             for qk in q:
                 r = math.fsum(map(mul, qk, v))
-                v = [vi - r * qi for vi, qi in zip(v, qk)]
+                v = list(map(sub, v, map(mul, repeat(r), qk)))
             norm = math.sqrt(math.fsum(vi * vi for vi in v))
-            if norm > 1e-300:
+            if size > 0.0 and norm > 1e-8 * size:
                 break
-            # a (measure-zero) dependent draw: continue from a basis vector instead
-            v = [1.0 if i == j % n else 0.0 for i in range(n)]
         q.append([vi / norm for vi in v])
     return q
 

@@ -158,9 +158,11 @@ def reduce_to_samplewise_values(where: str, values: Any, sample_weight: Any,
         ok = len(sw.shape) == len(values.shape) and all(
             a == 1 or b is None or a is None or a == b for a, b in zip(sw.shape, values.shape))
         if not ok:
+            hint = "" if vn else (" (the values were reduced to a single number: give y_true "
+                                  "and y_pred a trailing axis, e.g. shape (batch, 1))")
             raise ShapeError(describe(where, "sample_weight",
-                                      f"a shape broadcastable to {tuple(values.shape)}",
-                                      tuple(sw.shape)))
+                                      f"a shape broadcastable to the values' shape "
+                                      f"{tuple(values.shape)}{hint}", tuple(sw.shape)))
         if tuple(sw.shape) != tuple(values.shape):
             sw = ops.broadcast_to(sw, tuple(values.shape))
         values = ops.multiply(values, sw)
@@ -228,7 +230,7 @@ class MeanMetricWrapper(Mean):
             raise InvalidArgumentError(describe("MeanMetricWrapper", "fn",
                                                 "a callable (y_true, y_pred) -> values",
                                                 repr(fn)))
-        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),
+        super().__init__(name=name or getattr(fn, "__name__", None) or "mean_metric_wrapper",
                          dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs

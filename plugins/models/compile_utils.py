@@ -108,7 +108,8 @@ def resolve_metric(identifier: Any, loss: LossEntry | None, y_true_shape: tuple,
         if identifier.lower() in ("crossentropy", "ce"):
             name_map = {"sparse": "SparseCategoricalCrossentropy",
                         "binary": "BinaryCrossentropy"}
-            return _metrics.get(name_map.get(kind, "CategoricalCrossentropy"))
+            cls = _metrics.get(name_map.get(kind, "CategoricalCrossentropy"))
+            return cls(name=identifier) if isinstance(cls, type) else cls
         if not kind:
             if y_pred_shape and y_pred_shape[-1] == 1:
                 kind = "binary"

@@ -449,8 +449,7 @@ class Trainer:
 def _metric_class(name: str) -> Any:
     import tensorweave.metrics as _metrics
 
-    return _metrics.get(name) if not isinstance(_metrics.get(name), type) else \
-        _metrics.get(name)
+    return _metrics.get(name)
 
 
 def _spread_metrics(arg: Any, names: list[str]) -> list:
