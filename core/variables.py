@@ -91,7 +91,9 @@ class Variable(TensorBase):
             scope.record(self, value)
             return self
         if is_symbolic(value):
-            raise TypeError(f"Variable {self.name!r}: cannot assign a symbolic tensor; "
+            from .errors import TracingError
+
+            raise TracingError(f"Variable {self.name!r}: cannot assign a symbolic tensor; "
                             "return new values from the traced function instead")
         value = convert_to_tensor(value, backend=self._value._backend)
         if value.dtype is not self._value.dtype:

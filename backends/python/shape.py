@@ -59,13 +59,20 @@ def _concatenate(*xs: PyArray, axis: int) -> list:
     return out
 
 
+def _resolve_end(shape: tuple, end: tuple) -> tuple:
+    # ``None`` marks a full slice of an axis whose size was unknown when recorded
+    return tuple(d if e is None else e for d, e in zip(shape, end))
+
+
 def _slice(x: PyArray, *, begin: tuple, end: tuple, strides: tuple) -> list:
+    end = _resolve_end(x.shape, end)
     data = x.data
     return [data[o] for o in region_offsets(x.shape, begin, end, strides)]
 
 
 def _slice_update(x: PyArray, update: PyArray, *, begin: tuple, end: tuple,
                   strides: tuple) -> list:
+    end = _resolve_end(x.shape, end)
     out = list(x.data)
     for o, v in zip(region_offsets(x.shape, begin, end, strides), update.data):
         out[o] = v

@@ -17,7 +17,20 @@ from ..errors import NotDifferentiableError, ShapeError
 from ..ops import _dispatch
 from .ir import Node, SymbolicTensor
 
-__all__ = ["backward", "nodes_between"]
+__all__ = ["backward", "nodes_between", "Cotangents"]
+
+
+class Cotangents(dict):
+    """Cotangents keyed by ``id`` of symbolic tensors, keeping those tensors alive.
+
+    Ids are only unique among live objects: a temporary tensor made while expanding a
+    composite could be freed and its id reused by a new tensor, which would then receive
+    a stale gradient. Holding every keyed tensor for the duration of the pass prevents it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keep: list = []
 
 
 def nodes_between(inputs: Sequence[SymbolicTensor], outputs: Sequence[SymbolicTensor]) -> list[Node]:
@@ -47,6 +60,9 @@ def _accumulate(cots: dict[int, Any], t: SymbolicTensor, g: Any) -> None:
 
     prev = cots.get(id(t))
     cots[id(t)] = g if prev is None else add(prev, g)
+    keep = getattr(cots, "keep", None)
+    if keep is not None:
+        keep.append(t)
 
 
 def _fit(g: Any, x: SymbolicTensor, node: Node) -> Any:
@@ -99,7 +115,12 @@ def _backward_composite(node: Node, gs: list, cots: dict[int, Any]) -> None:
     with lowering(lambda op: op.vjp is None):
         outs = node.op.decompose(*node.inputs, **node.attrs)
     outs = list(outs) if node.op.multi_output else [outs]
+    keep = getattr(cots, "keep", None)
+    if keep is not None:
+        keep.append(outs)
     inner = nodes_between(node.inputs, outs)
+    if keep is not None:
+        keep.append(inner)
     for o, g in zip(outs, gs):
         if g is not None:
             if not _dispatch.is_symbolic(o):

@@ -18,7 +18,7 @@ from ..errors import NotDifferentiableError, ShapeError, TensorweaveError
 from ..ops import _dispatch
 from ..ops._dispatch import convert_to_tensor, is_symbolic, wrap
 from ..tensor import Tensor
-from .autodiff import backward, nodes_between
+from .autodiff import Cotangents, backward, nodes_between
 from .executor import compile_graph
 from .tracing import constant, leaf_spec, trace, tracing_scope, tree_flatten, tree_unflatten
 
@@ -69,7 +69,7 @@ def _symbolic_value_and_grad(fn: Callable, args: tuple, argnums: tuple[int, ...]
         raise NotDifferentiableError(f"grad: the function returned dtype {out.dtype}; only "
                                      "float outputs can be differentiated")
     all_wrt = [s for syms, _ in wrt_trees for s in syms]
-    cots: dict[int, Any] = {}
+    cots = Cotangents()
     if is_symbolic(out):
         cots[id(out)] = ones_like(out)
         backward(nodes_between(all_wrt, [out]), cots)

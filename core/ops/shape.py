@@ -310,6 +310,9 @@ def _slice_rule(specs: list, begin: tuple, end: tuple, strides: tuple) -> tuple:
     for d, b, e, st in zip(s, begin, end, strides):
         if st == 0:
             raise InvalidArgumentError("slice: a step of 0 is not allowed")
+        if e is None:  # full slice of an axis unknown when recorded
+            out.append(d)
+            continue
         out.append(len(range(b, e, st)) if d is not None else None)
     return tuple(out), specs[0].dtype
 
@@ -317,7 +320,10 @@ def _slice_rule(specs: list, begin: tuple, end: tuple, strides: tuple) -> tuple:
 def _vjp_slice(g, out, x, begin, end, strides):  # noqa: ANN001, ANN202
     from .creation import zeros_like
 
-    return (slice_update(zeros_like(x), g, begin, end, strides),)
+    # The attrs are already normalised (a negative step may end at -1, meaning "before
+    # index 0"); the public slice_update would read that -1 as "the last element".
+    attrs = {"begin": begin, "end": end, "strides": strides}
+    return (apply(SLICE_UPDATE, (zeros_like(x), g), attrs),)
 
 
 SLICE = defop("slice", _slice_rule, vjp=_vjp_slice, family="shape",
@@ -337,8 +343,9 @@ def _slice_update_rule(specs: list, begin: tuple, end: tuple, strides: tuple) ->
 def _vjp_slice_update(g, out, x, u, begin, end, strides):  # noqa: ANN001, ANN202
     from .creation import zeros_like
 
-    gu = slice(g, begin, end, strides)
-    return slice_update(g, zeros_like(gu), begin, end, strides), gu
+    attrs = {"begin": begin, "end": end, "strides": strides}  # normalised: see _vjp_slice
+    gu = apply(SLICE, (g,), attrs)
+    return apply(SLICE_UPDATE, (g, zeros_like(gu)), attrs), gu
 
 
 SLICE_UPDATE = defop("slice_update", _slice_update_rule, vjp=_vjp_slice_update,
@@ -349,7 +356,12 @@ def _normalize_slices(where: str, shape: tuple, slices: Any) -> tuple:
     begin, end, strides = [], [], []
     for d, sl in zip(shape, slices):
         if d is None:
-            raise ShapeError(f"{where}: cannot slice an axis of unknown size")
+            if sl == builtins.slice(None):  # a full slice of an unknown axis keeps it
+                begin.append(0)
+                end.append(None)
+                strides.append(1)
+                continue
+            raise ShapeError(f"{where}: cannot slice an axis of unknown size with {sl}")
         b, e, st = sl.indices(d)
         begin.append(b)
         end.append(e)
@@ -368,7 +380,8 @@ def slice(x: Any, begin: Any, end: Any = None, strides: Any = None) -> Any:  # n
         end = end if end is not None else tuple(None for _ in range(n))
         sls = [builtins.slice(b, e, s) for b, e, s in zip(begin, end, strides)]
     b, e, s = _normalize_slices("slice", x.shape, sls)
-    if all(st == 1 and bb == 0 and ee == d for bb, ee, st, d in zip(b, e, s, x.shape)):
+    if all(st == 1 and bb == 0 and (ee == d or ee is None)
+           for bb, ee, st, d in zip(b, e, s, x.shape)):
         return x
     return apply(SLICE, (x,), {"begin": b, "end": e, "strides": s})
 
@@ -492,5 +505,6 @@ def repeat(x: Any, repeats: int, axis: int | None = None) -> Any:
     target[ax + 1] = repeats
     y = broadcast_to(y, tuple(target))
     out = list(x.shape)
-    out[ax] = out[ax] * repeats
-    return reshape(y, tuple(out))
+    out[ax] = None if out[ax] is None else out[ax] * repeats
+    return reshape(y, tuple(-1 if d is None else d for d in out)
+                   if sum(d is None for d in out) == 1 else tuple(out))

@@ -32,7 +32,7 @@ _node_ids = itertools.count()
 
 def snake_case(name: str) -> str:
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
     return s.replace("__", "_")
 
 
@@ -288,6 +288,7 @@ class Layer:
         converted = [x if ops.is_tensor(x) or isinstance(x, Variable)
                      else ops.convert_to_tensor(x) for x in leaves]
         inputs = tree_unflatten(tree, converted)
+        raw_inputs = inputs
         if self.autocast:
             inputs = self._autocast_inputs(inputs)
         self._maybe_build(inputs)
@@ -307,7 +308,7 @@ class Layer:
         with ctx, cast_ctx:
             outputs = self.call(inputs, *args, **kwargs)
         if any(getattr(t, "_keras_history", None) is not None for t in converted):
-            self._record_node((inputs, *args), kwargs, outputs)
+            self._record_node((raw_inputs, *args), kwargs, outputs)
         return outputs
 
     def _autocast_inputs(self, inputs: Any) -> Any:
@@ -317,11 +318,7 @@ class Layer:
         out = []
         for x in leaves:
             if ops.is_tensor(x) and x.dtype.is_floating and x.dtype is not target:
-                hist = getattr(x, "_keras_history", None)
-                x2 = ops.cast(x, target)
-                if hist is not None and x2 is not x:
-                    x2._keras_history = hist
-                out.append(x2)
+                out.append(ops.cast(x, target))
                 changed = True
             else:
                 out.append(x)

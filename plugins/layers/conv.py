@@ -87,6 +87,52 @@ class _ConvBase(Layer):
                              f"{expected_channels} input channels (the layer was built for "
                              f"them), got input shape {tuple(inputs.shape)}")
 
+    def _prepare(self, inputs: Any) -> tuple[Any, str]:
+        """Channels-last input and the padding to give the ops.
+
+        Symbolic inputs may have unknown spatial sizes (``tw.Input((None, 3))``). "valid"
+        and "causal" need no size; "same" with stride 1 pads ``dilation * (kernel - 1)``
+        whatever the size, so it is applied here explicitly and the op runs "valid".
+        "same" with a larger stride depends on the size, and is refused with a clear error.
+        """
+        x = to_channels_last(inputs, self.data_format)
+        if self.padding != "same" or None not in tuple(x.shape[1:-1]):
+            return x, self.padding
+        if max(self.strides) > 1:
+            raise ShapeError(f"{layer_label(self)}: padding='same' with strides "
+                             f"{self.strides} needs known spatial sizes, got input shape "
+                             f"{tuple(inputs.shape)}")
+        pads = []
+        for k, d in zip(self.kernel_size, self.dilation_rate):
+            total = d * (k - 1)
+            pads.append((total // 2, total - total // 2))
+        return ops.pad(x, ((0, 0), *pads, (0, 0))), "valid"
+
+    def _block_conv(self, x: Any, kernel: Any, groups: int, padding: str) -> Any:
+        """Grouped convolution as one ordinary convolution with a block-diagonal kernel.
+
+        ``kernel`` is ``(*window, in // groups, out)``; group ``g`` maps input channels
+        ``g*cg:(g+1)*cg`` to output channels ``g*fg:(g+1)*fg``. It costs ``groups`` times
+        the arithmetic, so it only serves inputs whose spatial sizes are unknown (the
+        im2col path reshapes with them); depthwise is the case ``cg = 1``.
+        """
+        win = tuple(kernel.shape[:-2])
+        cg, f = kernel.shape[-2], kernel.shape[-1]
+        fg = f // groups
+        w = ops.reshape(kernel, (*win, cg, groups, fg))
+        eye = ops.eye(groups, dtype=w.dtype)
+        letters = "abcde"[:len(win)]
+        w = ops.einsum(f"{letters}cgf,hg->{letters}hcgf", w, eye)
+        w = ops.reshape(w, (*win, groups * cg, f))
+        return ops.conv(x, w, self.strides, padding, self.dilation_rate)
+
+    def _depthwise(self, x: Any, kernel: Any, padding: str) -> Any:
+        if None in tuple(x.shape[1:-1]):
+            c, m = kernel.shape[-2], kernel.shape[-1]
+            flat = ops.reshape(kernel, (*kernel.shape[:-2], 1, c * m))
+            return self._block_conv(x, flat, c, padding)
+        return ops.depthwise_conv(x, kernel, self.strides, padding, self.dilation_rate)
+
     def _add_bias(self, size: int) -> None:
         self.bias = self.add_weight((size,), self.bias_initializer,
                                     regularizer=self.bias_regularizer,
@@ -145,21 +191,23 @@ class _Conv(_ConvBase):
     def call(self, inputs: Any) -> Any:
         cin = self.kernel.shape[-2] * self.groups
         self._check_call(inputs, cin)
-        x = to_channels_last(inputs, self.data_format)
+        x, padding = self._prepare(inputs)
         if self.groups == 1:
-            y = ops.conv(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+            y = ops.conv(x, self.kernel, self.strides, padding, self.dilation_rate)
+        elif None in tuple(x.shape[1:-1]):
+            y = self._block_conv(x, self.kernel, self.groups, padding)
         else:
-            y = self._grouped(x)
+            y = self._grouped(x, padding)
         return self._finish(y)
 
-    def _grouped(self, x: Any) -> Any:
+    def _grouped(self, x: Any, padding: str) -> Any:
         """Grouped convolution without slicing: windows (im2col) split into groups, one
         einsum contracting each group's window with its own kernel slice."""
         g = self.groups
         k = math.prod(self.kernel_size)
         cg = x.shape[-1] // g
         fg = self.filters // g
-        pads = ops.compute_padding(layer_label(self), self.padding, tuple(x.shape[1:-1]),
+        pads = ops.compute_padding(layer_label(self), padding, tuple(x.shape[1:-1]),
                                    self.kernel_size, self.strides, self.dilation_rate)
         if any(a or b for a, b in pads):
             x = ops.pad(x, ((0, 0), *pads, (0, 0)))
@@ -243,13 +291,17 @@ def deconv_length(n: int | None, eff: int, stride: int, padding: str,
 def deconv_offset(eff: int, stride: int, padding: str, output_padding: int | None) -> int:
     """Where Keras's output starts inside the full (uncropped) transposed convolution.
 
-    Keras pads the stride-dilated input by ``left = min(ceil(pad_len / 2), eff - 1)``
-    before correlating with the flipped kernel; the full result corresponds to
-    ``left = eff - 1``, so the output begins ``eff - 1 - left`` entries in.
+    Keras (``_convert_conv_transpose_padding_args_from_keras_to_jax``) pads the
+    stride-dilated input by ``left = min(ceil(pad_len / 2), eff - 1)`` before correlating
+    with the flipped kernel; the full result corresponds to ``left = eff - 1``, so the
+    output begins ``eff - 1 - left`` entries in.
     """
     if padding == "valid":
         return 0
-    pad_len = eff + stride - 2 + (output_padding or 0)
+    if output_padding is None:
+        pad_len = stride + eff - 2
+    else:
+        pad_len = eff + eff % 2 - 2 + output_padding
     left = min(pad_len // 2 + pad_len % 2, eff - 1)
     return eff - 1 - left
 
@@ -414,9 +466,8 @@ class _DepthwiseConv(_ConvBase):
 
     def call(self, inputs: Any) -> Any:
         self._check_call(inputs, self.kernel.shape[-2])
-        x = to_channels_last(inputs, self.data_format)
-        y = ops.depthwise_conv(x, self.kernel, self.strides, self.padding, self.dilation_rate)
-        return self._finish(y)
+        x, padding = self._prepare(inputs)
+        return self._finish(self._depthwise(x, self.kernel, padding))
 
 
 class DepthwiseConv1D(_DepthwiseConv):
@@ -489,9 +540,8 @@ class _SeparableConv(_ConvBase):
 
     def call(self, inputs: Any) -> Any:
         self._check_call(inputs, self.depthwise_kernel.shape[-2])
-        x = to_channels_last(inputs, self.data_format)
-        y = ops.depthwise_conv(x, self.depthwise_kernel, self.strides, self.padding,
-                               self.dilation_rate)
+        x, padding = self._prepare(inputs)
+        y = self._depthwise(x, self.depthwise_kernel, padding)
         y = ops.conv(y, self.pointwise_kernel, 1, "valid")
         return self._finish(y)
 

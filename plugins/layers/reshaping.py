@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from tensorweave import ops
@@ -124,7 +125,7 @@ def constant_like(values: Any, dtype: Any, like: Any) -> Any:
     return ops.convert_to_tensor(values, dtype, backend=backend)
 
 
-# ---- Reshape / Permute / RepeatVector -------------------------------------------------------------
+# ---- Reshape / Permute / RepeatVector ----------------------------------------------------------
 class Reshape(Layer):
     """Reshape the non-batch dimensions to ``target_shape`` (one entry may be ``-1``).
 
@@ -240,6 +241,7 @@ class Lambda(Layer):
         self._output_shape = output_shape
         self.mask = mask
         self.arguments = dict(arguments or {})
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(function).parameters
         except (TypeError, ValueError):
