@@ -5,12 +5,14 @@
     primitive kernels it lacks, the current backend and where that choice came from, and
     the loaded plugins. It never fails because one backend or plugin is broken: that is
     exactly what it is there to show.
-``tensorweave conformance --backend NAME [--reference python] [--ops a,b] [--json]``
+``tensorweave conformance --backend NAME [--reference python] [--ops a,b] [--json] [--grad]``
     Runs the conformance kit (:mod:`tensorweave.testing`) and prints one line per op
     (pass/fail, cases, kernel or decomposition, largest errors), the failing cases and a
-    summary; ``--json`` prints a machine-readable report instead. Exit status 0 when
-    everything passes, 1 when anything fails, 2 when the run could not start (unknown or
-    unavailable backend, unknown op).
+    summary; ``--json`` prints a machine-readable report instead. ``--grad`` adds a second
+    table: gradients against finite differences, ``jit`` against eager, graph JSON round
+    trips (in JSON: the key ``"gradients"``). Exit status 0 when everything passes, 1 when
+    anything fails, 2 when the run could not start (unknown or unavailable backend,
+    unknown op).
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print a machine-readable JSON report instead of the table")
     conf.add_argument("--quiet", action="store_true",
                       help="print only failing ops and the summary line")
+    conf.add_argument("--grad", action="store_true",
+                      help="also check gradients against finite differences (float64), "
+                           "jit against eager and graph JSON round trips (a second table; "
+                           "--ops filters it too, rows 'jit' and 'graph_json' included)")
     return parser
 
 
@@ -137,22 +143,39 @@ def _plugins(out: TextIO) -> None:
         w(f"\nplugins ({len(infos)}):\n")
         for p in infos:
             w(f"  {_plugin_line(p)}\n")
+            for problem in getattr(p, "warnings", None) or ():
+                w(f"    warning: {problem}\n")
     failures = _plugin_failures()
     for name, why in failures.items():
         w(f"  FAILED {name}: {why}\n")
 
 
+#: a plugin contributing at most this many names of a kind has them listed by name
+_LIST_NAMES_UP_TO = 8
+
+
 def _plugin_line(p: Any) -> str:
+    """``name (built-in|third-party, version): what it contributes``; third-party plugins
+    list their names (that is what a user looks for), built-ins give counts."""
     name = getattr(p, "name", None)
     if name is None:
         return str(p)
-    tags = ["built-in" if getattr(p, "builtin", False) else "third-party"]
+    builtin = getattr(p, "builtin", False)
+    tags = ["built-in" if builtin else "third-party"]
     version = getattr(p, "version", "")
     if version:
         tags.append(version)
     contrib = getattr(p, "contributions", None) or {}
-    what = ", ".join(f"{len(v)} {k}" for k, v in contrib.items() if v)
-    return f"{name} ({', '.join(tags)})" + (f": {what}" if what else "")
+    parts = []
+    for kind, names in contrib.items():
+        if not names:
+            continue
+        if builtin or len(names) > _LIST_NAMES_UP_TO:
+            parts.append(f"{len(names)} {kind}")
+        else:
+            parts.append(f"{kind} {', '.join(names)}")
+    what = "; ".join(parts) if not builtin else ", ".join(parts)
+    return f"{name} ({', '.join(tags)})" + (f": {what}" if what else ": nothing registered")
 
 
 def _plugin_failures() -> dict[str, str]:
@@ -172,8 +195,18 @@ def _conformance(args: argparse.Namespace, out: TextIO) -> int:
     ops = None
     if args.ops:
         ops = [o.strip() for o in args.ops.split(",") if o.strip()]
+    grad_report = None
+    run_values = True
+    value_ops = ops
     try:
-        report = run_conformance(args.backend, reference=args.reference, ops=ops)
+        if getattr(args, "grad", False):
+            value_ops, run_values = _split_grad_ops(ops)
+        report = run_conformance(args.backend, reference=args.reference, ops=value_ops) \
+            if run_values else None
+        if getattr(args, "grad", False):
+            from tensorweave.testing.runner import run_gradient_conformance
+
+            grad_report = run_gradient_conformance(args.backend, ops=ops)
     except TensorweaveError as exc:
         if args.json:
             out.write(json.dumps({"ok": False, "backend": args.backend,
@@ -182,20 +215,53 @@ def _conformance(args: argparse.Namespace, out: TextIO) -> int:
         else:
             sys.stderr.write(f"tensorweave conformance: {exc}\n")
         return EXIT_USAGE
+    reports = [r for r in (report, grad_report) if r is not None]
     if args.json:
-        out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        doc = report.to_dict() if report is not None else {
+            "backend": grad_report.backend, "reference": args.reference}
+        if grad_report is not None:
+            doc["gradients"] = grad_report.to_dict()
+            doc["ok"] = all(r.ok for r in reports)
+        out.write(json.dumps(doc, indent=2) + "\n")
     elif args.quiet:
-        for row in report.rows:
-            if not row.ok:
-                out.write(f"{row.op}: {row.status}\n")
-                for f in row.failures:
-                    out.write(f"  {f.case}: {f.message}\n")
-        out.write(report.summary() + "\n")
+        for rep in reports:
+            for row in rep.rows:
+                if not row.ok:
+                    out.write(f"{row.op}: {row.status}\n")
+                    for f in row.failures:
+                        out.write(f"  {f.case}: {f.message}\n")
+            out.write(rep.summary() + "\n")
     else:
-        out.write(f"conformance of backend {report.backend!r} against reference "
-                  f"{report.reference!r}\n\n")
-        out.write(report.format_table() + "\n")
-    return EXIT_OK if report.ok else EXIT_FAILED
+        if report is not None:
+            out.write(f"conformance of backend {report.backend!r} against reference "
+                      f"{report.reference!r}\n\n")
+            out.write(report.format_table() + "\n")
+        if grad_report is not None:
+            out.write(("\n" if report is not None else "") +
+                      f"gradients of backend {grad_report.backend!r} against "
+                      f"{grad_report.reference}, jit and graph JSON\n\n")
+            out.write(grad_report.format_table() + "\n")
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
+
+
+def _split_grad_ops(ops: list[str] | None) -> tuple[list[str] | None, bool]:
+    """With ``--grad``: the ``--ops`` names that have value cases (the rest may name only
+    gradient rows, e.g. ``jit``), and whether a value run is left at all. A name known to
+    neither catalog is an error."""
+    if ops is None:
+        return None, True
+    from tensorweave.errors import InvalidArgumentError
+    from tensorweave.testing.cases import all_cases
+    from tensorweave.testing.gradcheck import grad_cases
+
+    value_known = {c.op for c in all_cases()}
+    grad_known = {c.op for c in grad_cases()} | {"jit", "graph_json"}
+    unknown = [o for o in ops if o not in value_known and o not in grad_known]
+    if unknown:
+        raise InvalidArgumentError(
+            f"no conformance or gradient cases for {', '.join(unknown)}")
+    value_ops = [o for o in ops if o in value_known]
+    return value_ops, bool(value_ops)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -90,6 +90,12 @@ class Variable(TensorBase):
         if isinstance(scope, StatelessScope):
             scope.record(self, value)
             return self
+        if _trace_hook.get() is not None:
+            from .errors import TracingError
+
+            raise TracingError(f"Variable {self.name!r}: cannot assign inside a traced "
+                               "function (tw.jit / tw.grad): the assignment would happen once, "
+                               "at trace time; return the new value and assign it outside")
         if is_symbolic(value):
             from .errors import TracingError
 

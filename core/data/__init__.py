@@ -133,8 +133,10 @@ class Dataset:
         src = self
         state = {"epoch": 0}
 
+        # unseeded: draw from NumPy's global generator (tw.utils.set_random_seed seeds it)
+        base = seed if seed is not None else int(np.random.randint(0, 2**31 - 1))
+
         def gen() -> Iterator:
-            base = seed if seed is not None else np.random.SeedSequence().entropy
             rng = np.random.default_rng([int(base) % (2**63),
                                          state["epoch"] if reshuffle_each_iteration else 0])
             state["epoch"] += 1
@@ -217,20 +219,24 @@ class Dataset:
             done = object()
             stop = threading.Event()
 
+            def put(obj: Any) -> bool:
+                """Hand one item over unless the consumer has gone (never blocks forever)."""
+                while not stop.is_set():
+                    try:
+                        q.put(obj, timeout=0.1)
+                        return True
+                    except queue.Full:
+                        continue
+                return False
+
             def worker() -> None:
                 try:
                     for item in src:
-                        while not stop.is_set():
-                            try:
-                                q.put(item, timeout=0.1)
-                                break
-                            except queue.Full:
-                                continue
-                        if stop.is_set():
+                        if not put(item):
                             return
-                    q.put(done)
+                    put(done)
                 except BaseException as exc:  # surface errors in the consumer
-                    q.put(_Failure(exc))
+                    put(_Failure(exc))
 
             t = threading.Thread(target=worker, daemon=True, name="tw-prefetch")
             t.start()

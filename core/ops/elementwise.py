@@ -471,7 +471,9 @@ def _vjp_mod(g, out, x, y):  # noqa: ANN001, ANN202
 
 
 def _vjp_power(g, out, x, y):  # noqa: ANN001, ANN202
-    gx = multiply(g, multiply(y, power(x, subtract(y, 1))))
+    # y * x**(y-1), with the y == 0 case exact (0, not 0 * inf = NaN at x == 0)
+    base = where(equal(y, 0), 1, x)
+    gx = multiply(g, multiply(y, power(base, subtract(y, 1))))
     safe_log = log(where(greater(x, 0), x, 1))
     gy = multiply(g, multiply(out, safe_log))
     return unbroadcast(gx, x.shape), unbroadcast(gy, y.shape)

@@ -43,13 +43,13 @@ def _take_rule(specs: list, axis: int) -> tuple:
 
 
 def _vjp_take(g, out, x, idx, axis):  # noqa: ANN001, ANN202
-    from .creation import zeros
+    from .creation import zeros_like
     from .elementwise import add, less, where
-    from .shape import moveaxis, reshape
+    from .shape import expand_dims, moveaxis, reshape
 
     n = x.shape[axis]
     idx = where(less(idx, 0), add(idx, n), idx)
-    moved_shape = (n,) + tuple(d for i, d in enumerate(x.shape) if i != axis)
+    moved = moveaxis(x, axis, 0)  # (n, *other axes): the shape the cotangent sums into
     # g has axes x[:axis] + idx.shape + x[axis+1:]; bring the idx axes to the front
     k = idx.ndim
     order = list(range(axis, axis + k)) + list(range(axis)) + \
@@ -57,9 +57,13 @@ def _vjp_take(g, out, x, idx, axis):  # noqa: ANN001, ANN202
     from .shape import transpose
 
     gm = transpose(g, tuple(order)) if order != list(range(g.ndim)) else g
-    gm = reshape(gm, (-1,) + moved_shape[1:])
+    if k == 0:
+        gm = expand_dims(gm, 0)
+    elif k > 1:  # flatten the index axes (one reshape; not needed for 1-d indices, which
+        # keeps the rule free of static sizes when another axis is unknown)
+        gm = reshape(gm, (-1,) + tuple(moved.shape[1:]))
     flat_idx = reshape(idx, (-1, 1))
-    acc = scatter_add(zeros(moved_shape, dtype=g.dtype), flat_idx, gm)
+    acc = scatter_add(zeros_like(moved, dtype=g.dtype), flat_idx, gm)
     return moveaxis(acc, 0, axis), None
 
 

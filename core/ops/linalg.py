@@ -151,10 +151,18 @@ def _vjp_einsum(g, out, *xs, subscripts):  # noqa: ANN001, ANN202
         keep = "".join(c for c in t if c in avail)
         sub = ",".join([out_s] + others) + "->" + keep
         gi = einsum(sub, g, *[xs[j] for j in range(len(xs)) if j != i])
+        # an index of size 1 in x that broadcast against a longer one elsewhere: sum it
+        red = tuple(k for k, c in enumerate(keep)
+                    if x.shape[t.index(c)] == 1 and gi.shape[k] != 1)
+        if red:
+            from .reduction import sum as _sum
+
+            gi = _sum(gi, axis=red, keepdims=True)
         if keep != t:
             from .shape import reshape
 
-            gi = reshape(gi, tuple(x.shape[t.index(c)] if c in keep else 1 for c in t))
+            gi = reshape(gi, tuple(gi.shape[keep.index(c)] if c in keep else 1 for c in t))
+        if tuple(gi.shape) != tuple(x.shape):  # indices x has but the cotangent lacks
             gi = broadcast_to(gi, x.shape)
         grads.append(gi)
     return tuple(grads)

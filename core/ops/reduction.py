@@ -50,6 +50,12 @@ def _expand_back(g: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
 
     if not keepdims and axis:
         g = expand_dims(g, axis)
+    if None in tuple(x.shape):
+        # a dimension known only at run time: broadcast against x itself (a static
+        # broadcast_to attribute would keep the None when the graph is specialised)
+        from .creation import zeros_like
+
+        return add(g, zeros_like(x, dtype=g.dtype))
     return broadcast_to(g, x.shape)
 
 
@@ -66,8 +72,16 @@ def _vjp_extreme(g, out, x, axis, keepdims):  # noqa: ANN001, ANN202
 
 
 def _vjp_prod(g, out, x, axis, keepdims):  # noqa: ANN001, ANN202
-    # d prod / d x_i = prod / x_i; exact for non-zero inputs.
-    return (multiply(_expand_back(multiply(g, out), x, axis, keepdims), divide(1.0, x)),)
+    # d prod / d x_i = the product of the other elements: prod / x_i where x_i != 0 (so
+    # second derivatives still flow through prod), and for a zero x_i the product of the
+    # non-zero rest when it is the only zero of its reduction (0 when there are more).
+    zero = equal(x, 0)
+    safe = where(zero, 1, x)
+    rest = prod(safe, axis=axis, keepdims=True)
+    n_zero = sum(cast(zero, _dt.int32), axis=axis, keepdims=True)
+    others = where(zero, where(equal(n_zero, 1), rest, 0),
+                   divide(_expand_back(out, x, axis, keepdims), safe))
+    return (multiply(_expand_back(g, x, axis, keepdims), others),)
 
 
 def _no_grad(g, out, *inputs, **_):  # noqa: ANN001, ANN202

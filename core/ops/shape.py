@@ -432,7 +432,9 @@ def _pad_rule(specs: list, pad_width: tuple, constant_value: Any) -> tuple:
 
 
 def _vjp_pad(g, out, x, pad_width, constant_value):  # noqa: ANN001, ANN202
-    sls = tuple(builtins.slice(lo, lo + d) for d, (lo, hi) in zip(x.shape, pad_width))
+    # an unpadded axis of unknown size (a batch axis) is kept whole
+    sls = tuple(builtins.slice(None) if d is None and lo == hi == 0 else
+                builtins.slice(lo, lo + d) for d, (lo, hi) in zip(x.shape, pad_width))
     return (slice(g, sls),)
 
 

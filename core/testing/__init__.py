@@ -11,9 +11,12 @@ or from Python::
     from tensorweave.testing import run_conformance
     report = run_conformance("numpy")              # against "python"
     print(report.format_table())
+    grads = run_gradient_conformance("numpy")      # against finite differences
 
 Parts: :mod:`.inputs` (deterministic inputs, no NumPy), :mod:`.cases` (the declarative
-cases), :mod:`.tolerances` (the one tolerance table, and why), :mod:`.compare`,
+cases), :mod:`.gradcheck` and :mod:`.catalog_gradients` (gradients against finite
+differences, ``jit`` and graph-JSON checks), :mod:`.tolerances` (the one tolerance
+table, and why), :mod:`.compare`,
 :mod:`.runner`, :mod:`.strategies` (hypothesis) and :mod:`.pytest_plugin` (the
 ``--tw-backend`` option and the ``tw_backend`` fixture).
 
@@ -32,6 +35,9 @@ _LAZY = {
     "cases_for": ("tensorweave.testing.cases", "cases_for"),
     "run_case": ("tensorweave.testing.runner", "run_case"),
     "run_conformance": ("tensorweave.testing.runner", "run_conformance"),
+    "run_gradient_conformance": ("tensorweave.testing.runner", "run_gradient_conformance"),
+    "GradCase": ("tensorweave.testing.gradcheck", "GradCase"),
+    "run_grad_case": ("tensorweave.testing.gradcheck", "run_grad_case"),
     "Report": ("tensorweave.testing.runner", "Report"),
     "OpRow": ("tensorweave.testing.runner", "OpRow"),
     "CaseResult": ("tensorweave.testing.runner", "CaseResult"),

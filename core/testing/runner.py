@@ -29,7 +29,8 @@ from .compare import Comparison, compare_results, compare_values
 from .inputs import flat_values, make_tensor
 from .tolerances import Tolerance, tolerance
 
-__all__ = ["CaseResult", "OpRow", "Report", "run_case", "run_conformance", "select_cases"]
+__all__ = ["CaseResult", "OpRow", "Report", "run_case", "run_conformance", "select_cases",
+           "run_gradient_conformance"]
 
 DEFAULT_REFERENCE = "python"
 
@@ -388,3 +389,15 @@ def run_conformance(backend: str, reference: str = DEFAULT_REFERENCE,
     ordered = sorted(rows.values(), key=lambda r: ({"primitive": 0, "composite": 1,
                                                     "function": 2}[r.kind], r.op))
     return Report(be.name, reference, ordered, results, time.perf_counter() - start)
+
+
+def run_gradient_conformance(backend: str, ops: Iterable[str] | None = None,
+                             transforms: bool = True,
+                             progress: Callable[[CaseResult], None] | None = None) -> Report:
+    """Gradients of every differentiable op (or those of ``ops``) on ``backend`` against
+    central finite differences in float64, plus the ``jit`` and graph-JSON rows; see
+    :mod:`tensorweave.testing.gradcheck`. The report's reference is the string
+    ``"finite differences (float64)"``."""
+    from .gradcheck import run_gradient_conformance as _run
+
+    return _run(backend, ops=ops, transforms=transforms, progress=progress)

@@ -6,9 +6,13 @@ from typing import Any
 
 from . import np_utils  # noqa: F401  (Keras-2 spelling: tw.utils.np_utils.to_categorical)
 from .arrays import normalize, to_categorical
+from .data_utils import get_file, hash_file, validate_file
+from .sequence import pad_sequences
+from .split import train_test_split
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils",
-           "PyDataset", "Sequence"]
+           "PyDataset", "Sequence", "get_file", "hash_file", "validate_file",
+           "pad_sequences", "train_test_split"]
 
 
 def set_random_seed(seed: int) -> None:

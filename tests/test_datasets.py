@@ -1,0 +1,673 @@
+"""``tw.datasets``: the IDX reader, the Keras-style loaders (mnist, fashion_mnist, cifar10,
+imdb, california_housing) with their cache / checksum / download / offline behaviour, and
+the seeded simulation generators.
+
+Loaders download small files of the real formats, generated here, from a local HTTP
+server on 127.0.0.1 (a thread, port 0, stopped by the fixture and by a watchdog). One
+test trains on the real Fashion-MNIST when Debian's ``dataset-fashion-mnist`` is installed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import socket
+import struct
+import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tensorweave as tw
+from tensorweave.datasets import (
+    california_housing,
+    cifar10,
+    fashion_mnist,
+    idx,
+    imdb,
+    mnist,
+    simulate,
+)
+from tensorweave.errors import InvalidArgumentError, TensorweaveError
+from tensorweave.utils.data_utils import (
+    ChecksumError,
+    DatasetFormatError,
+    DatasetNotFoundError,
+    file_matches,
+)
+
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+# ---- a local HTTP server --------------------------------------------------------------------
+class _Files:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+
+    def url(self, name: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def count(self, name: str | None = None) -> int:
+        return len(self.requests) if name is None else self.requests.count("/" + name)
+
+
+@pytest.fixture
+def server(monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    state: dict = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            files = state["files"]
+            files.requests.append(self.path)
+            body = files.files.get(self.path.lstrip("/"))
+            if body is None:
+                self.send_error(404, "not here")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state["files"] = _Files(httpd.server_address[1])
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    watchdog = threading.Timer(120.0, httpd.shutdown)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield state["files"]
+    finally:
+        watchdog.cancel()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    h = tmp_path / "twhome"
+    monkeypatch.setenv("TENSORWEAVE_HOME", str(h))
+    for var in ("TENSORWEAVE_DATASETS", "TENSORWEAVE_MNIST_URL",
+                "TENSORWEAVE_FASHION_MNIST_URL", "TENSORWEAVE_CIFAR10_URL",
+                "TENSORWEAVE_IMDB_URL", "TENSORWEAVE_CALIFORNIA_HOUSING_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", ())  # never the installed package here
+    return h
+
+
+def _closed_port_url() -> str:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/"
+
+
+def _sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) \
+        if folder.is_dir() else []
+
+
+# ---- IDX ---------------------------------------------------------------------------------------
+def _idx_bytes(a: np.ndarray, code: int) -> bytes:
+    return bytes([0, 0, code, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape) + \
+        a.astype(a.dtype.newbyteorder(">")).tobytes()
+
+
+def test_idx_parses_every_element_type_big_endian():
+    for dtype, code in (("uint8", 8), ("int8", 9), ("int16", 11), ("int32", 12),
+                        ("float32", 13), ("float64", 14)):
+        a = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+        if dtype == "uint8":
+            a = np.arange(24, dtype="uint8").reshape(2, 3, 4)
+        out = idx.parse_idx(_idx_bytes(a, code))
+        assert out.dtype == np.dtype(dtype) and out.dtype.isnative
+        np.testing.assert_array_equal(out, a)
+        out[0, 0, 0] = 1  # writable, like Keras's arrays
+
+
+def test_idx_write_read_round_trip_gzipped_or_not(tmp_path):
+    a = np.random.RandomState(0).randint(0, 256, (5, 28, 28)).astype("uint8")
+    idx.write_idx(tmp_path / "a-idx3-ubyte.gz", a)
+    idx.write_idx(tmp_path / "a-idx3-ubyte", a)
+    assert (tmp_path / "a-idx3-ubyte.gz").read_bytes()[:2] == b"\x1f\x8b"
+    np.testing.assert_array_equal(idx.read_idx(tmp_path / "a-idx3-ubyte.gz"), a)
+    np.testing.assert_array_equal(idx.read_idx(tmp_path / "a-idx3-ubyte"), a)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"\x00\x00", "too short"),
+    (b"<html><body>502 Bad Gateway</body></html>", "HTML"),
+    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown IDX element type"),
+    (b"\x00\x00\x08\x00", "0 dimensions"),
+    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated IDX header"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x04\x01\x02", "truncated"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "unexpected bytes"),
+])
+def test_idx_rejects_corrupt_files_with_a_clear_error(data, message):
+    with pytest.raises(DatasetFormatError, match=message) as info:
+        idx.parse_idx(data, "f.idx")
+    assert "f.idx" in str(info.value)
+    assert isinstance(info.value, TensorweaveError) and isinstance(info.value, ValueError)
+
+
+def test_idx_corrupt_gzip_and_mismatched_pair(tmp_path):
+    a = np.zeros((3, 28, 28), "uint8")
+    idx.write_idx(tmp_path / "x.gz", a)
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes((tmp_path / "x.gz").read_bytes()[:-9])
+    with pytest.raises(DatasetFormatError, match="gzip"):
+        idx.read_idx(cut)
+    idx.write_idx(tmp_path / "y.gz", np.zeros(4, "uint8"))
+    with pytest.raises(DatasetFormatError, match="3 images but .* 4 labels"):
+        idx.load_image_label_pair(tmp_path / "x.gz", tmp_path / "y.gz")
+    with pytest.raises(DatasetFormatError, match="is it the images file"):
+        idx.load_image_label_pair(tmp_path / "y.gz", tmp_path / "y.gz")
+    idx.write_idx(tmp_path / "z.gz", np.array([1, 2, 12], "uint8"))
+    with pytest.raises(DatasetFormatError, match="out of range"):
+        idx.load_image_label_pair(tmp_path / "x.gz", tmp_path / "z.gz")
+
+
+# ---- MNIST and Fashion-MNIST -------------------------------------------------------------------
+def _mnist_files(n_train=12, n_test=5, seed=0) -> tuple[dict[str, bytes], tuple]:
+    rng = np.random.RandomState(seed)
+    xtr = rng.randint(0, 256, (n_train, 28, 28)).astype("uint8")
+    ytr = rng.randint(0, 10, n_train).astype("uint8")
+    xte = rng.randint(0, 256, (n_test, 28, 28)).astype("uint8")
+    yte = rng.randint(0, 10, n_test).astype("uint8")
+    files = {}
+    for name, a, code in zip(IDX_FILES, (xtr, ytr, xte, yte), (8, 8, 8, 8)):
+        files[name] = gzip.compress(_idx_bytes(a, code), mtime=0)
+    return files, (xtr, ytr, xte, yte)
+
+
+def _serve_idx(server, monkeypatch, module, prefix="fm/"):
+    files, arrays = _mnist_files()
+    for name, body in files.items():
+        server.files[prefix + name] = body
+    monkeypatch.setattr(module, "BASE_URL", server.url(prefix))
+    monkeypatch.setattr(module, "FILE_HASHES", {n: (_sha(b),) for n, b in files.items()})
+    return files, arrays
+
+
+def _check(loaded, arrays):
+    (xtr, ytr), (xte, yte) = loaded
+    for got, want in zip((xtr, ytr, xte, yte), arrays):
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("module", [fashion_mnist, mnist])
+def test_idx_dataset_downloads_verifies_caches(module, server, home, monkeypatch):
+    files, arrays = _serve_idx(server, monkeypatch, module)
+    _check(module.load_data(), arrays)
+    cache = home / "datasets" / module.NAME
+    assert sorted(p.name for p in cache.iterdir()) == sorted(IDX_FILES)
+    assert server.count() == 4
+    _check(tw.datasets.__getattr__(module.NAME).load_data(), arrays)
+    assert server.count() == 4  # the second load made no request
+
+
+def test_corrupt_cached_file_is_downloaded_again(server, home, monkeypatch, capsys):
+    files, arrays = _serve_idx(server, monkeypatch, fashion_mnist)
+    fashion_mnist.load_data()
+    cached = home / "datasets" / "fashion_mnist" / "train-labels-idx1-ubyte.gz"
+    cached.write_bytes(cached.read_bytes()[:-4])
+    _check(fashion_mnist.load_data(), arrays)
+    assert server.count("fm/train-labels-idx1-ubyte.gz") == 2
+    assert server.count() == 5
+    assert "checksum" in capsys.readouterr().err
+
+
+def test_download_with_wrong_checksum_is_refused(server, home, monkeypatch):
+    _serve_idx(server, monkeypatch, fashion_mnist)
+    bad = dict(fashion_mnist.FILE_HASHES)
+    bad["t10k-images-idx3-ubyte.gz"] = ("0" * 64,)
+    monkeypatch.setattr(fashion_mnist, "FILE_HASHES", bad)
+    with pytest.raises(ChecksumError, match="t10k-images-idx3-ubyte.gz") as info:
+        fashion_mnist.load_data()
+    assert "0" * 64 in str(info.value)
+    cache = home / "datasets" / "fashion_mnist"
+    assert not (cache / "t10k-images-idx3-ubyte.gz").exists()
+    assert _hidden(cache) == []  # no temporary file left behind
+
+
+def test_offline_and_missing_says_what_was_searched_and_how_to_install(home, monkeypatch):
+    url = _closed_port_url()
+    monkeypatch.setenv("TENSORWEAVE_FASHION_MNIST_URL", url)
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", (str(home / "no-such-package-dir"),))
+    with pytest.raises(DatasetNotFoundError) as info:
+        fashion_mnist.load_data()
+    msg = str(info.value)
+    assert url + "train-images-idx3-ubyte.gz" in msg
+    assert str(home / "datasets" / "fashion_mnist") in msg
+    assert str(home / "no-such-package-dir") in msg
+    assert "apt-get install dataset-fashion-mnist" in msg
+    assert "TENSORWEAVE_FASHION_MNIST_URL" in msg and "path=" in msg
+    assert isinstance(info.value, TensorweaveError) and isinstance(info.value, OSError)
+
+
+def test_path_argument_reads_plain_or_gzipped_files(tmp_path, home, server):
+    files, arrays = _mnist_files(seed=3)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name, body in files.items():  # two gzipped, two plain
+        if "labels" in name:
+            (folder / name).write_bytes(body)
+        else:
+            (folder / name[:-3]).write_bytes(gzip.decompress(body))
+    _check(mnist.load_data(path=folder), arrays)
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DatasetNotFoundError, match="lacks t10k-labels-idx1-ubyte.gz"):
+        mnist.load_data(path=folder)
+    assert server.count() == 0
+
+
+def test_datasets_env_var_and_system_dir_are_searched(tmp_path, home, monkeypatch, server):
+    files, arrays = _mnist_files(seed=4)
+    shared = tmp_path / "shared"
+    (shared / "fashion_mnist").mkdir(parents=True)
+    for name, body in files.items():
+        (shared / "fashion_mnist" / name).write_bytes(body)
+    monkeypatch.setattr(fashion_mnist, "FILE_HASHES", {n: (_sha(b),) for n, b in files.items()})
+    monkeypatch.setenv("TENSORWEAVE_DATASETS", str(shared))
+    _check(fashion_mnist.load_data(), arrays)
+    monkeypatch.delenv("TENSORWEAVE_DATASETS")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", (str(shared / "fashion_mnist"),))
+    _check(fashion_mnist.load_data(), arrays)
+    assert server.count() == 0 and not (home / "datasets").exists()
+
+
+def test_corrupt_idx_in_the_cache_without_checksums_is_a_clear_error(server, home,
+                                                                     monkeypatch):
+    _serve_idx(server, monkeypatch, mnist)
+    monkeypatch.setattr(mnist, "FILE_HASHES", {})  # a mirror with no published sums
+    mnist.load_data()
+    cached = home / "datasets" / "mnist" / "train-images-idx3-ubyte.gz"
+    cached.write_bytes(gzip.compress(b"\x00\x00\x08\x03" + b"\x00" * 6))
+    with pytest.raises(DatasetFormatError, match="train-images-idx3-ubyte.gz"):
+        mnist.load_data()
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION.is_dir(),
+                    reason="Debian package dataset-fashion-mnist not installed "
+                           "(apt-get install dataset-fashion-mnist)")
+def test_published_checksums_match_the_debian_files():
+    for name in IDX_FILES:
+        assert file_matches(DEBIAN_FASHION / name, fashion_mnist.FILE_HASHES[name])
+        assert not file_matches(DEBIAN_FASHION / name, mnist.FILE_HASHES[name])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEBIAN_FASHION.is_dir(),
+                    reason="real Fashion-MNIST absent: install the Debian package "
+                           "dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
+def test_mlp_learns_real_fashion_mnist(home, monkeypatch):
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", (str(DEBIAN_FASHION),))
+    (x_train, y_train), (x_test, y_test) = tw.datasets.fashion_mnist.load_data()
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert np.bincount(y_train).tolist() == [6000] * 10
+    x_train = x_train[:2000].reshape(-1, 784).astype("float32") / 255.0
+    x_test = x_test[:500].reshape(-1, 784).astype("float32") / 255.0
+    y_train, y_test = y_train[:2000], y_test[:500]
+    tw.utils.set_random_seed(0)
+    model = tw.Sequential([tw.Input((784,)), tw.layers.Dense(64, activation="relu"),
+                           tw.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=3, batch_size=32, verbose=0)
+    loss, acc = model.evaluate(x_test, y_test, verbose=0)
+    assert acc > 0.7, f"test accuracy {acc:.3f} after 3 epochs on 2,000 images"
+
+
+# ---- CIFAR-10 ----------------------------------------------------------------------------------
+def _cifar_batch(n: int, seed: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(seed)
+    x = rng.randint(0, 256, (n, 32, 32, 3)).astype("uint8")
+    y = rng.randint(0, 10, n).astype("uint8")
+    planes = x.transpose(0, 3, 1, 2).reshape(n, 3072)  # R plane, G plane, B plane
+    return np.concatenate([y[:, None], planes], axis=1).tobytes(), x, y
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _cifar_archive():
+    members, xs, ys = {}, [], []
+    for i in range(1, 6):
+        raw, x, y = _cifar_batch(3, i)
+        members[f"cifar-10-batches-bin/data_batch_{i}.bin"] = raw
+        xs.append(x)
+        ys.append(y)
+    raw, xt, yt = _cifar_batch(4, 9)
+    members["cifar-10-batches-bin/test_batch.bin"] = raw
+    members["cifar-10-batches-bin/batches.meta.txt"] = b"airplane\nautomobile\n"
+    return _tar_gz(members), members, (np.concatenate(xs), np.concatenate(ys), xt, yt)
+
+
+def test_cifar10_binary_records_channels_last(server, home, monkeypatch):
+    archive, _, (x, y, xt, yt) = _cifar_archive()
+    server.files["c/cifar-10-binary.tar.gz"] = archive
+    monkeypatch.setenv("TENSORWEAVE_CIFAR10_URL", server.url("c/"))
+    monkeypatch.setattr(cifar10, "FILE_HASHES", {cifar10.ARCHIVE: (_sha(archive),)})
+    (x_train, y_train), (x_test, y_test) = cifar10.load_data()
+    assert x_train.shape == (15, 32, 32, 3) and x_train.dtype == np.uint8
+    assert y_train.shape == (15, 1) and y_test.shape == (4, 1)
+    np.testing.assert_array_equal(x_train, x)
+    np.testing.assert_array_equal(y_train[:, 0], y)
+    np.testing.assert_array_equal(x_test, xt)
+    np.testing.assert_array_equal(y_test[:, 0], yt)
+    assert (home / "datasets" / "cifar10" / "cifar-10-binary.tar.gz").is_file()
+    cifar10.load_data()
+    assert server.count() == 1
+
+
+def test_cifar10_pixel_layout_of_one_record():
+    rec = bytearray(3073)
+    rec[0] = 7
+    rec[1 + 0 * 1024 + 1 * 32 + 2] = 10  # red at row 1, column 2
+    rec[1 + 1 * 1024 + 1 * 32 + 2] = 20  # green
+    rec[1 + 2 * 1024 + 1 * 32 + 2] = 30  # blue
+    x, y = cifar10.parse_batch(bytes(rec))
+    assert y.tolist() == [[7]]
+    assert x[0, 1, 2].tolist() == [10, 20, 30] and int(x.sum()) == 60
+
+
+def test_cifar10_rejects_truncated_batches_and_reads_a_folder(tmp_path, home):
+    with pytest.raises(DatasetFormatError, match="3073-byte"):
+        cifar10.parse_batch(b"\x01" * 3000, "data_batch_1.bin")
+    with pytest.raises(DatasetFormatError, match="out of range"):
+        cifar10.parse_batch(b"\x0c" + b"\x00" * 3072)
+    _, members, (x, y, xt, yt) = _cifar_archive()
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    for name, data in members.items():
+        (folder / name.split("/")[-1]).write_bytes(data)
+    (x_train, y_train), (x_test, _) = cifar10.load_data(path=folder)
+    np.testing.assert_array_equal(x_train, x)
+    np.testing.assert_array_equal(x_test, xt)
+    incomplete = tmp_path / "broken.tar.gz"
+    incomplete.write_bytes(_tar_gz({"cifar-10-batches-bin/data_batch_1.bin": members[
+        "cifar-10-batches-bin/data_batch_1.bin"]}))
+    with pytest.raises(DatasetFormatError, match="lacks data_batch_2.bin"):
+        cifar10.load_data(path=incomplete)
+
+
+# ---- IMDB --------------------------------------------------------------------------------------
+_REVIEWS = {
+    "aclImdb/train/pos/0_9.txt": "A great movie. Great acting!<br /><br />The best.",
+    "aclImdb/train/pos/1_8.txt": "Great fun, I don't regret it.",
+    "aclImdb/train/neg/0_2.txt": "The worst movie. Boring and bad.",
+    "aclImdb/train/neg/1_1.txt": "Bad, bad, bad.",
+    "aclImdb/test/pos/0_10.txt": "The best movie of the year",
+    "aclImdb/test/neg/0_3.txt": "Boring. The plot is bad",
+    "aclImdb/train/unsup/0_0.txt": "unlabelled reviews are ignored",
+    "aclImdb/imdb.vocab": "the\nmovie\n",
+}
+
+
+def _imdb_archive() -> bytes:
+    return _tar_gz({k: v.encode("utf-8") for k, v in _REVIEWS.items()})
+
+
+@pytest.fixture
+def imdb_served(server, home, monkeypatch):
+    archive = _imdb_archive()
+    server.files["i/aclImdb_v1.tar.gz"] = archive
+    monkeypatch.setattr(imdb, "BASE_URL", server.url("i/"))
+    monkeypatch.setattr(imdb, "FILE_HASHES", {imdb.ARCHIVE: (_sha(archive),)})
+    return server
+
+
+def test_imdb_tokenizer_and_word_index(imdb_served):
+    assert imdb.tokenize("Don't<br />STOP, it's great_fun!") == ["don't", "stop", "it's",
+                                                                 "great", "fun"]
+    index = imdb.get_word_index()
+    # counts over the labelled reviews: bad 5, the 5, ... ties broken alphabetically
+    assert index["bad"] == 1 and index["the"] == 2
+    assert index["great"] == 3
+    assert "unlabelled" not in index  # train/unsup is not read
+    assert sorted(index.values()) == list(range(1, len(index) + 1))
+
+
+def test_imdb_load_data_keras_encoding(imdb_served):
+    index = imdb.get_word_index()
+    (x_train, y_train), (x_test, y_test) = imdb.load_data()
+    assert x_train.dtype == object and len(x_train) == 4 and len(x_test) == 2
+    assert sorted(y_train.tolist()) == [0, 0, 1, 1] and sorted(y_test.tolist()) == [0, 1]
+    inverse = {v + 3: k for k, v in index.items()}
+    decoded = {" ".join(inverse[i] for i in seq[1:]) for seq in x_train}
+    assert "bad bad bad" in decoded
+    assert "great fun i don't regret it" in decoded
+    for seq, label in zip(x_train, y_train):
+        assert isinstance(seq, list) and seq[0] == 1
+        text = " ".join(inverse[i] for i in seq[1:])
+        assert (label == 1) == ("great" in text or "best" in text.split())
+    again = imdb.load_data()
+    assert [list(s) for s in again[0][0]] == [list(s) for s in x_train]
+    other = imdb.load_data(seed=1)
+    assert sorted(map(tuple, other[0][0])) == sorted(map(tuple, x_train))
+
+
+def test_imdb_num_words_skip_top_maxlen_oov(imdb_served):
+    (x_train, _), (x_test, _) = imdb.load_data(num_words=6)
+    for seq in list(x_train) + list(x_test):
+        assert all(i == 1 or i == 2 or 3 <= i < 6 for i in seq)
+    (x_train, _), _ = imdb.load_data(num_words=6, oov_char=None)
+    assert all(all(i < 6 for i in s) for s in x_train)
+    (x_train, _), _ = imdb.load_data(skip_top=5)  # indices 3, 4 (the 2 top words) -> oov
+    assert all(i not in (3, 4) for s in x_train for i in s)
+    (x_train, y_train), (x_test, _) = imdb.load_data(maxlen=7)
+    assert all(len(s) < 7 for s in list(x_train) + list(x_test))
+    assert len(x_train) == len(y_train) == 1  # only "bad bad bad" (4 with the start mark)
+    assert len(x_test) == 1  # only "boring the plot is bad" (6)
+    (x_train, _), _ = imdb.load_data(start_char=None, index_from=0)
+    index = imdb.get_word_index()
+    assert [index["bad"]] * 3 in [list(s) for s in x_train]
+    with pytest.raises(InvalidArgumentError, match="maxlen"):
+        imdb.load_data(maxlen=2)
+
+
+def test_imdb_tokens_are_cached_without_pickle(imdb_served, home, monkeypatch):
+    imdb.load_data()
+    cache = home / "datasets" / "imdb" / "imdb_tokens_v1.npz"
+    assert cache.is_file()
+    with np.load(cache, allow_pickle=False) as z:  # integer arrays only
+        assert all(z[k].dtype != object for k in z.files)
+
+    def boom(*a, **k):
+        raise AssertionError("the text was read again")
+
+    monkeypatch.setattr(imdb, "_build", boom)
+    imdb.load_data(num_words=5)
+    assert imdb_served.count() == 1
+
+
+# ---- California housing ------------------------------------------------------------------------
+def _housing_rows(n=50, seed=0) -> np.ndarray:
+    rng = np.random.RandomState(seed)
+    t = rng.rand(n, 9) * 100
+    t[:, -1] = np.round(t[:, -1] * 1000)
+    return np.round(t, 3)
+
+
+def test_california_housing_csv_with_header_from_a_configured_url(server, home, monkeypatch):
+    rows = _housing_rows()
+    cols = ["median_house_value", "ocean_proximity"] + list(california_housing.FEATURES)
+    lines = [",".join(cols)]
+    for r in rows:
+        lines.append(",".join([str(float(r[8])), "NEAR BAY"] + [str(float(v)) for v in r[:8]]))
+    lines.append(",".join(["1.0", "INLAND", "", "2", "3", "4", "", "6", "7", "8"]))  # missing
+    server.files["h/california_housing.csv"] = "\n".join(lines).encode()
+    monkeypatch.setenv("TENSORWEAVE_CALIFORNIA_HOUSING_URL",
+                       server.url("h/california_housing.csv"))
+    with pytest.warns(UserWarning, match="dropped 1 row"):
+        (x_train, y_train), (x_test, y_test) = california_housing.load_data()
+    assert x_train.dtype == np.float32 and y_train.dtype == np.float32
+    assert x_train.shape == (40, 8) and x_test.shape == (10, 8) and y_test.shape == (10,)
+    got = {tuple(np.round(r, 2)) for r in np.concatenate(
+        [np.concatenate([x_train, y_train[:, None]], 1),
+         np.concatenate([x_test, y_test[:, None]], 1)])}
+    assert got == {tuple(np.round(r.astype("float32"), 2)) for r in rows}
+    with pytest.warns(UserWarning):
+        again = california_housing.load_data()
+    np.testing.assert_array_equal(again[0][0], x_train)  # seeded
+    assert server.count() == 1  # cached
+    with pytest.warns(UserWarning):
+        (xs, _), (xt, _) = california_housing.load_data(version="small", test_split=0.5)
+    assert len(xs) == 25 and len(xt) == 25
+    with pytest.raises(InvalidArgumentError, match="test_split"):
+        california_housing.load_data(test_split=1.0)
+
+
+def test_california_housing_statlib_archive_and_checksum(server, home, monkeypatch):
+    rows = _housing_rows(20, seed=1)
+    data = "\n".join(",".join(str(float(v)) for v in r) for r in rows).encode()
+    archive = _tar_gz({"CaliforniaHousing/cal_housing.data": data,
+                       "CaliforniaHousing/cal_housing.domain": b"longitude: continuous.\n"})
+    server.files["files/5976036"] = archive
+    monkeypatch.setattr(california_housing, "URL", server.url("files/5976036"))
+    monkeypatch.setattr(california_housing, "FILE_HASHES",
+                        {"cal_housing.tgz": ("f" * 64,)})
+    with pytest.raises(ChecksumError):
+        california_housing.load_data()
+    monkeypatch.setattr(california_housing, "FILE_HASHES",
+                        {"cal_housing.tgz": (_sha(archive),)})
+    (x_train, y_train), (x_test, y_test) = california_housing.load_data(test_split=0.25)
+    assert x_train.shape == (15, 8) and x_test.shape == (5, 8)
+    assert (home / "datasets" / "california_housing" / "cal_housing.tgz").is_file()
+    assert sorted(np.concatenate([y_train, y_test]).tolist()) == \
+        sorted(rows[:, 8].astype("float32").tolist())
+
+
+def test_california_housing_csv_errors(tmp_path, home):
+    bad = tmp_path / "h.csv"
+    bad.write_text("longitude,latitude\n1,2\n")
+    with pytest.raises(DatasetFormatError, match="housing_median_age"):
+        california_housing.load_data(path=bad)
+    bad.write_text("1,2,3\n")
+    with pytest.raises(DatasetFormatError, match="9 columns"):
+        california_housing.load_data(path=bad)
+
+
+def test_every_real_loader_is_listed():
+    for name in ("digits", "mnist", "fashion_mnist", "cifar10", "imdb", "california_housing",
+                 "simulate"):
+        assert getattr(tw.datasets, name).__name__ == f"tensorweave.datasets.{name}"
+    assert tw.datasets.make_blobs is simulate.make_blobs
+    assert os.path.basename(cifar10.BASE_URL.rstrip("/")) == "~kriz"
+
+
+# ---- simulation ----------------------------------------------------------------------------------
+def test_simulators_are_seeded_and_typed():
+    makers = {
+        "regression": lambda s: simulate.make_regression(40, 3, noise=0.1, seed=s),
+        "classification": lambda s: simulate.make_classification(40, 5, n_classes=3, seed=s),
+        "blobs": lambda s: simulate.make_blobs(40, centers=3, n_features=2, seed=s),
+        "spirals": lambda s: simulate.make_spirals(40, n_classes=3, seed=s),
+        "moons": lambda s: simulate.make_moons(40, noise=0.1, seed=s),
+        "circles": lambda s: simulate.make_circles(40, noise=0.1, seed=s),
+        "sine": lambda s: simulate.make_sine_sequences(40, length=7, seed=s),
+    }
+    for name, make in makers.items():
+        x1, y1 = make(0)
+        x2, y2 = make(0)
+        x3, _ = make(1)
+        assert isinstance(x1, np.ndarray) and x1.dtype == np.float32, name
+        assert len(x1) == len(y1) == 40, name
+        np.testing.assert_array_equal(x1, x2)
+        np.testing.assert_array_equal(y1, y2)
+        assert not np.array_equal(x1, x3), name
+        if name in ("regression", "sine"):
+            assert y1.dtype == np.float32
+        else:
+            assert y1.dtype == np.int32
+
+
+def test_make_regression_is_linear_plus_noise():
+    x, y, w = simulate.make_regression(200, 4, noise=0.0, seed=3, bias=2.0, coef=True,
+                                       n_informative=2)
+    np.testing.assert_allclose(y, x @ w + 2.0, rtol=1e-5, atol=1e-4)
+    assert w[2] == w[3] == 0 and np.all(np.abs(w[:2]) >= 1)
+    _, y_noisy = simulate.make_regression(200, 4, noise=5.0, seed=3, bias=2.0,
+                                          n_informative=2)
+    assert 3.0 < np.std(y_noisy - y) < 7.0
+
+
+def test_make_blobs_points_sit_around_their_centers():
+    centers = np.array([[0.0, 0.0], [10.0, 10.0], [-10.0, 10.0]])
+    x, y = simulate.make_blobs(301, centers=centers, n_features=2, cluster_std=0.5, seed=0)
+    assert np.bincount(y).tolist() == [101, 100, 100]
+    nearest = np.argmin(((x[:, None, :] - centers[None]) ** 2).sum(-1), axis=1)
+    np.testing.assert_array_equal(nearest, y)
+    with pytest.raises(InvalidArgumentError, match="cluster_std"):
+        simulate.make_blobs(10, centers=3, cluster_std=[1.0, 2.0])
+
+
+def test_make_spirals_classes_are_balanced_and_on_the_unit_disc():
+    x, y = simulate.make_spirals(300, n_classes=3, noise=0.0, seed=0)
+    assert x.shape == (300, 2) and np.bincount(y).tolist() == [100, 100, 100]
+    r = np.hypot(x[:, 0], x[:, 1])
+    assert r.max() <= 1.0 + 1e-6
+    # without noise, class k is the spiral at angle 2*pi*(r + k/3)
+    theta = np.arctan2(x[:, 1], x[:, 0])
+    expected = 2 * np.pi * (r + y / 3)
+    np.testing.assert_allclose(np.cos(theta - expected), 1.0, atol=1e-4)
+
+
+def test_make_sine_sequences_target_continues_the_wave():
+    x, y = simulate.make_sine_sequences(50, length=10, seed=2, frequency=(0.05, 0.05))
+    assert x.shape == (50, 10, 1) and y.shape == (50, 1)
+    omega = 2 * np.pi * 0.05
+    # a sine satisfies s[t+1] = 2 cos(omega) s[t] - s[t-1]
+    np.testing.assert_allclose(y[:, 0], 2 * np.cos(omega) * x[:, -1, 0] - x[:, -2, 0],
+                               atol=1e-5)
+    np.testing.assert_allclose(x[:, 2:, 0],
+                               2 * np.cos(omega) * x[:, 1:-1, 0] - x[:, :-2, 0], atol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="length"):
+        simulate.make_sine_sequences(5, length=0)
+
+
+def test_simulated_blobs_train_a_classifier():
+    x, y = tw.datasets.make_blobs(300, centers=3, n_features=2, cluster_std=1.0, seed=0)
+    x_tr, x_te, y_tr, y_te = tw.utils.train_test_split(x, y, test_size=0.25, stratify=y,
+                                                       random_state=0)
+    tw.utils.set_random_seed(0)
+    model = tw.Sequential([tw.Input((2,)), tw.layers.Dense(16, activation="relu"),
+                           tw.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x_tr, y_tr, epochs=20, batch_size=32, verbose=0)
+    _, acc = model.evaluate(x_te, y_te, verbose=0)
+    assert acc > 0.9
