@@ -64,3 +64,9 @@ def test_switch_backends_with_the_environment_variable(backend):
 def test_conformance_run(capsys):
     assert _load("conformance_run").main("numpy", "add,matmul,softmax")
     assert "0 ops failing" in capsys.readouterr().out
+
+
+def test_regression_on_simulated_data(capsys):
+    mse = _load("regression_simulated").main(epochs=20, verbose=0)
+    assert mse < 0.02  # targets have unit variance: far better than predicting the mean
+    assert "noise floor" in capsys.readouterr().out
