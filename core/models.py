@@ -18,10 +18,11 @@ def load_model(path: Any, custom_objects: dict | None = None, compile: bool = Tr
     return _load(path, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
-def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
+def model_from_json(json_string: str, custom_objects: dict | None = None,
+                    safe_mode: bool = True) -> Any:
     from .saving import model_from_json as _from_json
 
-    return _from_json(json_string, custom_objects=custom_objects)
+    return _from_json(json_string, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
 def clone_model(model: Any) -> Any:

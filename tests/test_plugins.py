@@ -898,10 +898,6 @@ def test_registry_knows_the_name_an_object_is_filed_under(renaming_plugin):
     assert registry("layers").name_of(int) is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/saving/config.py registered_name() stores type(obj).__name__ ('_Impl') for a "
-    "class a plugin registered as 'PublicIdentity'; it should ask "
-    "tensorweave.registries.registry(kind).name_of(cls) before falling back to __name__"))
 def test_layer_registered_under_another_name_saves_and_loads(renaming_plugin, tmp_path):
     model = tw.Sequential([tw.Input((3,)), tw.layers.PublicIdentity(), tw.layers.Dense(1)])
     model.save(tmp_path / "renamed.tw")

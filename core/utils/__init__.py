@@ -7,12 +7,13 @@ from typing import Any
 from . import np_utils  # noqa: F401  (Keras-2 spelling: tw.utils.np_utils.to_categorical)
 from .arrays import normalize, to_categorical
 from .data_utils import get_file, hash_file, validate_file
+from .plotting import model_to_dot, plot_history, plot_model
 from .sequence import pad_sequences
 from .split import train_test_split
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils",
            "PyDataset", "Sequence", "get_file", "hash_file", "validate_file",
-           "pad_sequences", "train_test_split"]
+           "pad_sequences", "train_test_split", "plot_history", "plot_model", "model_to_dot"]
 
 
 def set_random_seed(seed: int) -> None:

@@ -14,14 +14,16 @@ from .history import History, HistoryDict, HistoryKeyError
 from .misc import CSVLogger, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 from .monitoring import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from .progbar import ProgbarLogger
+from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "HistoryDict", "HistoryKeyError",
            "ProgbarLogger", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
-           "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback"]
+           "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
+           "TensorBoard"]
 
 _CALLBACKS = (Callback, CallbackList, History, ProgbarLogger, EarlyStopping, ModelCheckpoint,
               ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TerminateOnNaN,
-              LambdaCallback)
+              LambdaCallback, TensorBoard)
 
 
 @hookimpl

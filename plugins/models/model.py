@@ -15,7 +15,7 @@ from tensorweave import ops
 from tensorweave.errors import InvalidArgumentError, SerializationError
 from tensorweave.graph.tracing import placeholder, tree_flatten, tree_unflatten
 
-from ..layers.base import InputLayer, Layer, unique_name
+from ..layers.base import InputLayer, Layer, _shape_of, unique_name
 from .functional import collect_nodes, run_nodes
 from .trainer import Trainer
 
@@ -50,7 +50,10 @@ class Model(Trainer, Layer):
         self.built = True
 
     def _maybe_build(self, inputs: Any) -> None:
-        # a model builds its layers by running call() itself
+        # a model builds its layers by running call() itself; remember the input shape so
+        # a subclassed model can be rebuilt from its config when loaded
+        if not self.built and self._build_shape is None:
+            self._build_shape = _shape_of(inputs)
         self.built = True
 
     def build(self, input_shape: Any = None) -> None:
