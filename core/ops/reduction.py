@@ -218,6 +218,12 @@ def _count(x: Any, axis: tuple) -> int:
 
 
 def _mean_impl(x: Any, axis: tuple, keepdims: bool) -> Any:
+    if any(x.shape[a] is None for a in axis):
+        # the count is known only at run time: count it with the graph
+        from .creation import ones_like
+
+        return divide(sum(x, axis=axis, keepdims=keepdims),
+                      sum(ones_like(x), axis=axis, keepdims=keepdims))
     n = _count(x, axis)
     return divide(sum(x, axis=axis, keepdims=keepdims), float(n) if n else float("nan"))
 
