@@ -7,6 +7,7 @@ or ``None`` for the flattened array). Small integer and boolean inputs to ``sum`
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from .. import dtypes as _dt
@@ -218,7 +219,7 @@ def _count(x: Any, axis: tuple) -> int:
 
 
 def _mean_impl(x: Any, axis: tuple, keepdims: bool) -> Any:
-    if any(x.shape[a] is None for a in axis):
+    if builtins.any(x.shape[a] is None for a in axis):
         # the count is known only at run time: count it with the graph
         from .creation import ones_like
 
