@@ -153,16 +153,30 @@ def get_backend(name: str | Backend) -> Backend:
 Backend._tw_checked = False  # type: ignore[attr-defined]
 
 
+_default_cache: dict[str, Any] = {"key": None, "value": None, "checked": 0.0}
+
+
 def _default_name() -> tuple[str, str]:
+    """Backend name from the environment, then the config file, then the default.
+
+    Called for every creation op, so the answer is cached: the environment is read each
+    time (cheap), the config file is stat-ed at most once a second.
+    """
+    import time
+
     env = os.environ.get("TENSORWEAVE_BACKEND")
     if env:
         return env, "environment variable TENSORWEAVE_BACKEND"
+    now = time.monotonic()
+    cache = _default_cache
+    if cache["value"] is not None and now - cache["checked"] < 1.0:
+        return cache["value"]
     from .config import config_value
 
     name = config_value("backend")
-    if name:
-        return str(name), "config file"
-    return DEFAULT, "default"
+    value = (str(name), "config file") if name else (DEFAULT, "default")
+    cache["value"], cache["checked"] = value, now
+    return value
 
 
 def current() -> Backend:

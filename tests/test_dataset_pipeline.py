@@ -305,12 +305,6 @@ def test_fit_on_datasets_of_unknown_or_infinite_length_and_validation():
     assert np.isfinite(h.history["loss"][0])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plugins/models/data.py IterableData.batches: `it = iter(src)` restarts a Dataset every "
-    "epoch, so with steps_per_epoch on a repeated Dataset training only ever sees its first "
-    "steps_per_epoch batches (Keras keeps one iterator across epochs when steps_per_epoch "
-    "is set); fix: keep the iterator in self._iter across epochs when steps is given and "
-    "make a new one only when it is exhausted"))
 def test_steps_per_epoch_continues_a_repeated_dataset_across_epochs():
     x = np.arange(64, dtype="float32").reshape(64, 1)
     y = np.zeros(64, "float32")

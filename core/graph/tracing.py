@@ -20,7 +20,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..ops import _dispatch
 from ..ops._dispatch import OpDef, convert_to_tensor, infer, is_symbolic
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorBase
 from .ir import Graph, Node, SymbolicTensor
 
 __all__ = ["placeholder", "constant", "trace", "symbolic_apply", "tree_flatten",
@@ -131,9 +131,7 @@ LEAF = _Leaf()
 
 
 def _is_array_leaf(x: Any) -> bool:
-    from ..ops import is_tensor
-
-    return is_tensor(x) or (type(x).__module__ == "numpy" and hasattr(x, "dtype")) or \
+    return isinstance(x, TensorBase) or (type(x).__module__ == "numpy" and hasattr(x, "dtype")) or \
         hasattr(x, "__array_interface__")
 
 

@@ -58,6 +58,13 @@ def take(tree: Any, idx: Any) -> Any:
     return tree_unflatten(t, [a[idx] for a in leaves])
 
 
+def _take(tree: Any, idx: Any) -> Any:
+    """:func:`take` without the tree walk for a plain array (the usual case)."""
+    if type(tree) is np.ndarray:
+        return tree[idx]
+    return take(tree, idx)
+
+
 def is_iterable_source(x: Any) -> bool:
     """Generators, Sequences and Datasets (anything that is not array data)."""
     if x is None or isinstance(x, (np.ndarray, list, tuple, dict)):
@@ -101,23 +108,42 @@ class ArrayData:
         return max(1, math.ceil(self.n / self.batch_size))
 
     def batches(self, rng: np.random.Generator | None = None) -> Iterator[tuple]:
-        order = np.arange(self.n)
-        if self.shuffle and rng is not None:
-            if self.shuffle == "batch":
-                blocks = [order[i:i + self.batch_size]
-                          for i in range(0, self.n, self.batch_size)]
-                rng.shuffle(blocks)  # type: ignore[arg-type]
-                order = np.concatenate(blocks) if blocks else order
-            else:
-                order = rng.permutation(self.n)
-        contiguous = not (self.shuffle and rng is not None)
-        for start in range(0, self.n, self.batch_size):
-            if contiguous:
-                idx: Any = slice(start, start + self.batch_size)
-            else:
-                idx = order[start:start + self.batch_size]
-            yield (take(self.x, idx), take(self.y, idx),
-                   None if self.sample_weight is None else self.sample_weight[idx])
+        """``(x, y, sample_weight)`` per batch. Unshuffled batches are views (slices) of
+        the arrays. Shuffled ones are gathered a chunk of batches at a time (one fancy
+        index per chunk of ~4 MiB instead of one per batch) and handed out as views of
+        the chunk; the values and the random draws are the same as a per-batch gather."""
+        n, bs = self.n, self.batch_size
+        x, y, sw = self.x, self.y, self.sample_weight
+        if not (self.shuffle and rng is not None):
+            for start in range(0, n, bs):
+                sl = slice(start, start + bs)
+                yield _take(x, sl), _take(y, sl), None if sw is None else sw[sl]
+            return
+        if self.shuffle == "batch":
+            order = np.arange(n)
+            blocks = [order[i:i + bs] for i in range(0, n, bs)]
+            rng.shuffle(blocks)  # type: ignore[arg-type]
+            order = np.concatenate(blocks) if blocks else order
+        else:
+            order = rng.permutation(n)
+        chunk = self._chunk_rows()
+        for c0 in range(0, n, chunk):
+            idx = order[c0:c0 + chunk]
+            cx, cy = _take(x, idx), _take(y, idx)
+            csw = None if sw is None else sw[idx]
+            for start in range(0, len(idx), bs):
+                sl = slice(start, start + bs)
+                yield _take(cx, sl), _take(cy, sl), None if csw is None else csw[sl]
+
+    def _chunk_rows(self) -> int:
+        """Rows gathered at once when shuffling: a multiple of the batch size, ~4 MiB."""
+        row = 0
+        for tree in (self.x, self.y, self.sample_weight):
+            if tree is not None:
+                for a in tree_flatten(tree)[0]:
+                    row += a.itemsize * (a.size // max(1, self.n))
+        per = max(1, (4 << 20) // max(1, row))
+        return max(1, per // self.batch_size) * self.batch_size
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         if not 0 < fraction < 1:
@@ -186,16 +212,26 @@ class IterableData:
                 it = _then(it, src.on_epoch_end)
         elif hasattr(src, "__next__"):
             it = src  # a generator continues across epochs, as in Keras
+        elif self._steps is not None:
+            # with steps_per_epoch, one iterator runs on across epochs (Keras); a new one
+            # starts only when the source is exhausted
+            if self._iter is None:
+                self._iter = iter(src)
+            it = self._iter
         else:
             it = iter(src)
         count = 0
+        exhausted = True
         for batch in it:
             x, y, sw = split_batch(batch)
             yield to_numpy_tree(x), to_numpy_tree(y), \
                 None if sw is None else np.asarray(sw, dtype=np.float32)
             count += 1
             if self._steps is not None and count >= self._steps:
+                exhausted = False
                 break
+        if exhausted and it is self._iter:
+            self._iter = None
 
 
 def _then(it: Iterator, fn: Any) -> Iterator:

@@ -34,14 +34,72 @@ from .compile_utils import LossEntry, per_output, resolve_metric
 __all__ = ["Trainer"]
 
 
-class _Step:
-    """A compiled step: a plan over (variable values..., batch leaves...)."""
+class _Mark:
+    """Stands for output position ``i`` while the step's output tree is laid out."""
 
-    def __init__(self, plan: Any, n_vars: int, out_tree: Any, n_state_out: int) -> None:
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+class _Step:
+    """A compiled step: a plan over (variable values..., batch leaves...).
+
+    Everything a run needs besides the arrays is worked out here, once: which outputs
+    are new variable values (and their specs, to wrap them), and, for a step returning a
+    flat dict of scalars (the train and test steps' logs), the output position of each
+    log key, so a batch costs no tree walk and no tensor wrapping of the logs.
+    """
+
+    def __init__(self, plan: Any, n_vars: int, out_tree: Any, n_state_out: int,
+                 state: list) -> None:
         self.plan = plan
         self.n_vars = n_vars
         self.out_tree = out_tree
         self.n_state_out = n_state_out
+        self.state = state
+        self.backend = plan.backend
+        specs = self.specs = list(plan.output_specs)
+        marks = [_Mark(i) for i in range(len(specs))]
+        res_tree, state_marks = tree_unflatten(out_tree, marks)
+        self.state_out = [(v, m.i, specs[m.i][0], specs[m.i][1])
+                          for v, m in zip(state, state_marks)]
+        self.log_index: list | None = None
+        if isinstance(res_tree, dict) and all(isinstance(m, _Mark) and specs[m.i][0] == ()
+                                              for m in res_tree.values()):
+            self.log_index = [(k, m.i) for k, m in res_tree.items()]
+
+    def run(self, batch: list) -> list:
+        """Run on the batch's backend arrays; stores the new variable values."""
+        arrays = [v._value._data for v in self.state]
+        arrays += batch
+        outs = self.plan.run(arrays)
+        if self.state_out:
+            be = self.backend
+            for v, i, shape, dtype in self.state_out:
+                v._value = wrap(outs[i], shape, dtype, be)
+        return outs
+
+    def result(self, outs: list) -> Any:
+        """The step's result (logs or predictions) as a tree of tensors."""
+        be = self.backend
+        tensors = [wrap(o, s, d, be) for o, (s, d) in zip(outs, self.specs)]
+        return tree_unflatten(self.out_tree, tensors)[0]
+
+    def logs(self, outs: list) -> dict:
+        """The result as ``{key: float}`` (what callbacks and ``History`` receive)."""
+        if self.log_index is None:
+            return _floats(self.result(outs))
+        logs = {}
+        for k, i in self.log_index:
+            o = outs[i]
+            if type(o) is np.ndarray and o.ndim == 0 or isinstance(o, np.generic):
+                logs[k] = float(o)
+            else:
+                s, d = self.specs[i]
+                logs[k] = float(wrap(o, s, d, self.backend))
+        return logs
 
 
 class Trainer:
@@ -255,10 +313,26 @@ class Trainer:
         backend = state_vals[0]._backend if state_vals else current()
         plan = compile_graph(graph, backend)
         n_state_out = n_vars if kind != "predict" else 0
-        return _Step(plan, n_vars, graph.out_tree, n_state_out)
+        return _Step(plan, n_vars, graph.out_tree, n_state_out, state)
 
-    def _run_step(self, kind: str, x: Any, y: Any, sw: Any) -> Any:
-        x_t, y_t, sw_t = _to_tensors(x), _to_tensors(y), _to_tensors(sw)
+    def _execute(self, kind: str, x: Any, y: Any, sw: Any, backend: Any = None) -> tuple:
+        """Run the ``kind`` step on one batch; returns ``(step, output arrays)``.
+
+        The fast path: a batch of plain NumPy arrays (x, y, sample weights, or None) whose
+        signature was seen before goes straight to the plan, with no tensor conversion,
+        no tree walk and no backend look-up (``backend`` is the one the caller resolved
+        once per ``fit``/``evaluate``/``predict``). Anything else, and the first batch of
+        each signature, takes the general path, which compiles the step if needed and
+        registers the fast key once it has checked that conversion passes the arrays
+        through unchanged.
+        """
+        be = current() if backend is None else backend
+        fkey = _fast_key(kind, be, x, y, sw)
+        if fkey is not None:
+            step = self._steps.get(fkey)
+            if step is not None:
+                return step, step.run([a for a in (x, y, sw) if a is not None])
+        x_t, y_t, sw_t = _to_tensors(x, be), _to_tensors(y, be), _to_tensors(sw, be)
         leaves, tree = tree_flatten([x_t, y_t, sw_t])
         key = (kind, tree, tuple(leaf_spec(v) for v in leaves))
         step = self._steps.get(key)
@@ -266,16 +340,15 @@ class Trainer:
             self._build_for(x_t, y_t)
             step = self._make_step(kind, x_t, y_t, sw_t)
             self._steps[key] = step
-        state = self._all_state_vars()
-        arrays = [v._value._data for v in state] + [v._data for v in leaves]
-        outs = step.plan.run(arrays)
-        specs = step.plan.output_specs
-        backend = step.plan.backend
-        tensors = [wrap(o, s, d, backend) for o, (s, d) in zip(outs, specs)]
-        result, new_state = tree_unflatten(step.out_tree, tensors)
-        for v, t in zip(state, new_state):
-            v._value = t
-        return result
+        batch = [v._data for v in leaves]
+        if fkey is not None and all(b is a for b, a in zip(batch, [a for a in (x, y, sw)
+                                                                   if a is not None])):
+            self._steps[fkey] = step
+        return step, step.run(batch)
+
+    def _run_step(self, kind: str, x: Any, y: Any, sw: Any) -> Any:
+        step, outs = self._execute(kind, x, y, sw)
+        return step.result(outs)
 
     # ---- fit -------------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None,
@@ -322,22 +395,28 @@ class Trainer:
         self.stop_training = False
         self.history = history
         rng = _shuffle_rng()
+        be = current()
         cbs.on_train_begin()
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            logs: dict = {}
+            # per-batch hooks only for callbacks that listen; logs (floats read from the
+            # step's outputs) only for listeners that use them; History and the epoch
+            # line need just the epoch's last values, read once below
+            begin, end, need_logs = _batch_listeners(cbs, "on_train_batch")
+            step = outs = None
             step_i = 0
             for bx, by, bsw in train.batches(rng):
-                cbs.on_train_batch_begin(step_i)
-                result = self._run_step("train", bx, by, bsw)
-                logs = _floats(result)
-                cbs.on_train_batch_end(step_i, logs)
+                if begin:
+                    cbs.on_train_batch_begin(step_i)
+                step, outs = self._execute("train", bx, by, bsw, be)
+                if end:
+                    cbs.on_train_batch_end(step_i, step.logs(outs) if need_logs else {})
                 step_i += 1
                 if self.stop_training or (steps_per_epoch and step_i >= steps_per_epoch):
                     break
-            epoch_logs = dict(logs)
+            epoch_logs = step.logs(outs) if step is not None else {}
             if val is not None and (epoch + 1) % validation_freq == 0 and \
                     not self.stop_training:
                 val_logs = self._evaluate_data(val, callbacks=None)
@@ -360,15 +439,18 @@ class Trainer:
     # ---- evaluate ---------------------------------------------------------------------------
     def _evaluate_data(self, adapter: Any, callbacks: Any = None) -> dict:
         self.reset_metrics()
-        logs: dict = {}
+        be = current()
+        begin = end = need_logs = False
+        if callbacks is not None:
+            begin, end, need_logs = _batch_listeners(callbacks, "on_test_batch")
+        step = outs = None
         for i, (bx, by, bsw) in enumerate(adapter.batches(None)):
-            if callbacks is not None:
+            if begin:
                 callbacks.on_test_batch_begin(i)
-            result = self._run_step("test", bx, by, bsw)
-            logs = _floats(result)
-            if callbacks is not None:
-                callbacks.on_test_batch_end(i, logs)
-        return logs
+            step, outs = self._execute("test", bx, by, bsw, be)
+            if end:
+                callbacks.on_test_batch_end(i, step.logs(outs) if need_logs else {})
+        return step.logs(outs) if step is not None else {}
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
@@ -394,10 +476,11 @@ class Trainer:
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: Any = None) -> Any:
         adapter = _data.adapt(x, None, None, batch_size, False, steps=steps)
+        be = current()
         outs: list = []
         for bx, _, _ in adapter.batches(None):
-            result = self._run_step("predict", bx, None, None)
-            leaves, tree = tree_flatten(result)
+            step, arrays = self._execute("predict", bx, None, None, be)
+            leaves, tree = tree_flatten(step.result(arrays))
             outs.append(([ops.convert_to_numpy(t) for t in leaves], tree))
         if not outs:
             raise InvalidArgumentError("predict: no data")
@@ -483,11 +566,51 @@ def _batch_size(x: Any) -> Any:
     return ops.convert_to_tensor(float(n), "float32")
 
 
-def _to_tensors(tree: Any) -> Any:
+def _to_tensors(tree: Any, backend: Any = None) -> Any:
     if tree is None:
         return None
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [ops.convert_to_tensor(a) for a in leaves])
+    return tree_unflatten(t, [ops.convert_to_tensor(a, backend=backend) for a in leaves])
+
+
+_SLOW = object()
+
+
+def _leaf_key(a: Any) -> Any:
+    if a is None:
+        return None
+    if type(a) is np.ndarray:
+        return a.shape, a.dtype
+    return _SLOW
+
+
+def _fast_key(kind: str, backend: Any, x: Any, y: Any, sw: Any) -> Any:
+    """Cache key of a batch of plain NumPy arrays (None when the batch is anything else).
+    It lives in ``self._steps`` next to the general keys, so whatever resets the
+    compiled steps (compile, adding or popping layers) resets it too."""
+    kx, ky, ks = _leaf_key(x), _leaf_key(y), _leaf_key(sw)
+    if kx is _SLOW or kx is None or ky is _SLOW or ks is _SLOW:
+        return None
+    return ("fast", kind, backend, kx, ky, ks)
+
+
+def _batch_listeners(cbs: Any, prefix: str) -> tuple[bool, bool, bool]:
+    """(anyone listens to ``<prefix>_begin``, to ``<prefix>_end``, someone needs the
+    logs). The built-in progress bar reads batch logs only when it redraws a live bar
+    (``verbose=1`` on a terminal or in a notebook); otherwise it only counts steps."""
+    listeners = getattr(cbs, "_listeners", None)
+    if listeners is None:
+        return True, True, True
+    begin = bool(listeners(prefix + "_begin"))
+    end_cbs = listeners(prefix + "_end")
+    need = False
+    for cb in end_cbs:
+        if type(cb) is _callbacks.ProgbarLogger and not (
+                getattr(cb, "verbose", 1) == 1 and getattr(cb, "_dynamic", True)):
+            continue
+        need = True
+        break
+    return begin, bool(end_cbs), need
 
 
 def _floats(logs: dict) -> dict:
