@@ -2,8 +2,8 @@
 
 ``load_data()`` returns ``(x_train, y_train), (x_test, y_test)`` like
 ``keras.datasets.mnist.load_data()``: ``uint8`` images of shape ``(n, 8, 8)`` with
-values 0..16 and ``uint8`` labels 0..9, split 80/20 per class with a fixed seed (1,437
-training and 360 test images), the same split on every machine.
+values 0..16 and ``uint8`` labels 0..9, split 80/20 per class with a fixed seed (1,438
+training and 359 test images), the same split on every machine.
 """
 
 from __future__ import annotations
