@@ -16,6 +16,23 @@ A backend is an object with
   attributes; a backend overrides it to add per-dtype work (the pure-Python backend
   rounds results to float32 there, the NumPy backend emulates bfloat16 there).
 
+Optional, for compiled plans (``tw.jit``; see :mod:`tensorweave.graph.executor`). A
+backend that leaves them alone still runs every plan, only without buffer reuse or fusion:
+
+* :meth:`prepare_out` returns an *out-kernel* ``f(*arrays, out=buffer)`` that writes the
+  result into a preallocated ``buffer`` (from :meth:`empty`, of the output's shape and
+  dtype) and returns it. The plan then preallocates buffers once and reuses a buffer
+  whose value is dead (by liveness), so a training step allocates almost nothing.
+  ``f.inplace`` (optional, default ``()``) lists input positions whose array may *be*
+  ``buffer`` (an elementwise kernel reading each element before writing it). Out-kernels
+  always produce new values in ``buffer``, never views of their inputs.
+* :meth:`empty` allocates an uninitialised array (required when :meth:`prepare_out`
+  returns kernels).
+* :meth:`can_overwrite` says whether an array handed to a plan as a *donated* input may
+  be written in place (it owns its memory, is writable and contiguous).
+* :meth:`fused_kernel` may implement one elementwise fusion group (see
+  :class:`tensorweave.graph.passes.fuse.FusionGroup`) as a single kernel.
+
 Third parties subclass :class:`Backend` and declare the class in the entry-point group
 ``tensorweave.backends``; ``tensorweave conformance --backend NAME`` then checks it.
 """
@@ -68,6 +85,47 @@ class Backend:
             return kernel
         bound = dict(attrs)
         return lambda *arrays: kernel(*arrays, **bound)
+
+    # ---- optional: compiled plans --------------------------------------------------
+    def prepare_out(self, op_name: str, attrs: dict[str, Any], in_specs: Sequence[Spec],
+                    out_specs: Sequence[Spec]) -> Callable[..., Any] | None:
+        """An out-kernel for this signature (single-output ops only), or ``None``.
+
+        The returned ``f(*arrays, out=buffer)`` writes the op's result into ``buffer``
+        (an array from :meth:`empty` with the output spec's shape and dtype, C-contiguous)
+        and returns ``buffer``; it must give the same values as the kernel from
+        :meth:`prepare`. ``f.inplace`` (optional) is a tuple of input positions whose
+        array may be ``buffer`` itself; the plan only passes such an input when it has the
+        output's shape and dtype and is dead after this op. The same array may then also
+        appear at other positions (``add(x, x)`` in place into ``x``), which a kernel
+        making several passes must allow for; no other input overlaps ``buffer``. The
+        default has no out-kernels: every op allocates its result.
+        """
+        return None
+
+    def empty(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        """An uninitialised, C-contiguous array (buffers for :meth:`prepare_out` kernels)."""
+        raise NotImplementedError(f"backend {self.name!r} does not allocate plan buffers")
+
+    def can_overwrite(self, array: Any) -> bool:
+        """True when ``array`` (a donated plan input) may be written in place: it owns its
+        memory, is writable and C-contiguous. The plan copies a donated input for which
+        this is false before writing into it."""
+        return False
+
+    def fused_kernel(self, group: Any) -> Callable[..., Any] | None:
+        """One kernel for an elementwise fusion group, or ``None`` to run its members.
+
+        ``group`` is a :class:`tensorweave.graph.passes.fuse.FusionGroup`: ``group.nodes``
+        (members in topological order, the root last), ``group.inputs`` (the symbolic
+        tensors it reads from outside, in order), ``group.output`` (the root's value),
+        ``group.expression()`` / ``group.key`` (a hashable description, for memoising
+        compiled kernels) and ``group.subgraph()`` (the members as a small
+        :class:`~tensorweave.graph.Graph`). The callable takes one array per
+        ``group.inputs`` entry and returns a new array with ``group.output``'s shape and
+        dtype.
+        """
+        return None
 
     # ---- data movement ------------------------------------------------------------
     def from_flat(self, values: list, shape: tuple[int, ...], dtype: DType) -> Any:

@@ -140,3 +140,64 @@ def test_gpu_model_trained_on_one_backend_predicts_on_the_other():
                              layers.Dense(2, activation="softmax")])
         cpu.set_weights(weights)
         np.testing.assert_allclose(cpu.predict(x), gpu_pred, rtol=1e-4, atol=1e-5)
+
+
+def _groups(fn, *specs):
+    from tensorweave.graph.passes.fuse import fuse_elementwise
+
+    g = fuse_elementwise(tw.trace(fn, *[np.zeros(s, d) for s, d in specs]))
+    found: list = []
+    for n in g.nodes:
+        grp = n.meta.get("fusion_group")
+        if grp is not None and not any(grp is f for f in found):
+            found.append(grp)
+    return found
+
+
+def test_fused_kernel_source_for_bias_relu_and_where():
+    """The CUDA code generated for a fusion group (checked on the CPU: no GPU needed)."""
+    from tensorweave.backends.cupy.fused import kernel_source
+
+    groups = _groups(lambda x, b: tw.ops.relu(tw.ops.add(x, b) * 2.0),
+                     ((4, 3), "float32"), ((3,), "float32"))
+    assert groups, "the fusion pass found no group"
+    in_params, out_params, body = kernel_source(groups[0])
+    assert in_params.startswith("float32 in0, float32 in1")
+    assert out_params == "float32 out"
+    assert "(in0 + in1)" in body and "out = t" in body
+    assert body.count(";") == len(groups[0].nodes) + 1  # one statement per member + out
+
+
+def test_fused_kernel_source_declines_unknown_ops():
+    from tensorweave.backends.cupy.fused import kernel_source
+
+    class FakeNode:
+        def __init__(self, dtype):
+            self.outputs = [types.SimpleNamespace(dtype=dtype)]
+
+    class FakeGroup:
+        inputs = [types.SimpleNamespace(dtype=tw.float32)]
+        output = types.SimpleNamespace(dtype=tw.float32, shape=(2,))
+        nodes = [FakeNode(tw.float32)]
+
+        def expression(self):
+            return (("some_new_op", (), (("in", 0),)),)
+
+    assert kernel_source(FakeGroup()) is None
+
+
+def test_gpu_fused_kernels_match_unfused_bit_for_bit():
+    _gpu_or_skip()
+    from tensorweave.graph.executor import compile_graph
+
+    def f(x, b):
+        return tw.ops.sigmoid(tw.ops.maximum(x * 3.0 + b, 0.1)) - x
+
+    x = np.random.RandomState(0).randn(64, 33).astype("float32")
+    b = np.random.RandomState(1).randn(33).astype("float32")
+    g = tw.trace(f, x, b)
+    be = tw.get_backend("cupy")
+    xs = [tw.ops.convert_to_tensor(a, backend="cupy")._data for a in (x, b)]
+    fused = compile_graph(g, be).run(xs)[0]
+    plain = compile_graph(g, be, optimize=False).run(xs)[0]
+    np.testing.assert_array_equal(be.to_numpy(fused, tw.float32), be.to_numpy(plain, tw.float32))

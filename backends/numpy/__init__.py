@@ -15,8 +15,9 @@ from tensorweave import dtypes as _dt
 from tensorweave.backend_api import Backend
 from tensorweave.dtypes import DType
 
-from . import elementwise, indexing, linalg, nn, reduction, shape
+from . import elementwise, indexing, linalg, nn, out_kernels, reduction, shape
 from .dtypes import dtype_map, round_bfloat16
+from .fast import prepare_fast
 
 __all__ = ["NumpyBackend", "make_kernels"]
 
@@ -47,6 +48,10 @@ class NumpyBackend(Backend):
 
     def prepare(self, op_name: str, attrs: dict[str, Any], in_specs: Sequence[Any],
                 out_specs: Sequence[Any]) -> Callable[..., Any] | None:
+        if op_name in self.kernels and not any(s.dtype is _dt.bfloat16 for s in out_specs):
+            fast = prepare_fast(self.xp, op_name, attrs, in_specs, out_specs)
+            if fast is not None:  # same values, C entry points only (see .fast)
+                return fast
         fn = super().prepare(op_name, attrs, in_specs, out_specs)
         if fn is None:
             return None
@@ -63,6 +68,22 @@ class NumpyBackend(Backend):
             return lambda *arrays: round_bfloat16(xp, fn(*arrays))
         return lambda *arrays: tuple(round_bfloat16(xp, r) if b else r
                                      for r, b in zip(fn(*arrays), bf16))
+
+    # ---- compiled plans ---------------------------------------------------------------
+    def prepare_out(self, op_name: str, attrs: dict[str, Any], in_specs: Sequence[Any],
+                    out_specs: Sequence[Any]) -> Callable[..., Any] | None:
+        """Out-kernels for compiled plans (see :mod:`.out_kernels`)."""
+        return out_kernels.prepare_out(self.xp, self._dtypes.__getitem__, op_name, attrs,
+                                       in_specs, out_specs)
+
+    def empty(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        return self.xp.empty(shape, dtype=self._dtypes[dtype])
+
+    def can_overwrite(self, array: Any) -> bool:
+        if type(array) is not self.xp.ndarray or array.base is not None:
+            return False
+        flags = array.flags
+        return bool(flags.writeable and flags.c_contiguous)
 
     # ---- data movement --------------------------------------------------------------
     def from_flat(self, values: list, shape: tuple[int, ...], dtype: DType) -> Any:

@@ -13,7 +13,7 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
         out = xp.array(x, copy=True)
         k = indices.shape[-1]
         index = tuple(indices[..., i] for i in range(k))
-        add_at = getattr(xp, "add").at if hasattr(xp.add, "at") else None
+        add_at = xp.add.at if hasattr(xp.add, "at") else None
         if add_at is not None:
             add_at(out, index, updates)
         else:  # cupyx.scatter_add
