@@ -201,3 +201,29 @@ def test_gpu_fused_kernels_match_unfused_bit_for_bit():
     fused = compile_graph(g, be).run(xs)[0]
     plain = compile_graph(g, be, optimize=False).run(xs)[0]
     np.testing.assert_array_equal(be.to_numpy(fused, tw.float32), be.to_numpy(plain, tw.float32))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the NumPy proxy warns; CuPy would not
+def test_shared_kernels_run_over_an_array_module_without_errstate():
+    """CuPy has no ``errstate``: the kernel table built over such a module must still run
+    the ops that silence NumPy warnings (checked here with a NumPy proxy, on the CPU)."""
+    from tensorweave.backends.numpy import make_kernels
+    from tensorweave.backends.numpy.dtypes import dtype_map
+
+    class NoErrstate(types.ModuleType):
+        def __getattr__(self, name):
+            if name == "errstate":
+                raise AttributeError(name)
+            return getattr(np, name)
+
+    xp = NoErrstate("fakecupy")
+    xp.__name__ = "fakecupy"
+    kernels = make_kernels(xp, dtype_map(np).__getitem__)
+    a = np.array([1, 7, -3], "int32")
+    b = np.array([2, 0, 2], "int32")
+    np.testing.assert_array_equal(kernels["floor_divide"](a, b), [0, 0, -2])
+    np.testing.assert_array_equal(kernels["mod"](a, b), [1, 0, 1])
+    np.testing.assert_array_equal(kernels["cast"](np.array([1.7, -1.7]), dtype=tw.int32), [1, -1])
+    np.testing.assert_allclose(kernels["prod"](np.array([2.0, 3.0]), axis=(0,), keepdims=False),
+                               6.0)
+    np.testing.assert_allclose(kernels["log"](np.array([1.0, 0.0])), [0.0, -np.inf])

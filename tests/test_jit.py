@@ -281,3 +281,20 @@ def test_jitted_trace_returns_the_graph() -> None:
     _close(out["s"], 6.0)
     _close(out["p"], np.full((2, 2), 3.0))
     assert f.__name__ == "f"
+
+
+def test_donated_arguments_are_updated_in_place_and_results_match() -> None:
+    def sgd(w, g):  # noqa: ANN001, ANN202
+        return w - 0.5 * g
+
+    w = np.ones((64, 32), "float32")
+    g = np.full((64, 32), 2.0, "float32")
+    expect = w - 0.5 * g
+    plain = tw.jit(sgd)
+    donating = tw.jit(sgd, donate_argnums=0)
+    _close(plain(tw.ops.convert_to_tensor(w), g), expect)
+    wt = tw.ops.convert_to_tensor(w.copy())
+    out = donating(wt, g)
+    _close(out, expect)
+    out2 = donating(out, g)  # chaining donated outputs keeps working
+    _close(out2, expect - 1.0)

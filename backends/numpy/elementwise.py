@@ -64,19 +64,19 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
     q = lambda fn: _quiet(xp, fn)  # noqa: E731
 
     def cast(x: Any, dtype: Any) -> Any:
-        with xp.errstate(all="ignore") if hasattr(xp, "errstate") else _null():
+        with _errstate(xp):
             return xp.asarray(x).astype(np_dtype(dtype))
 
     def floor_divide(x: Any, y: Any) -> Any:
         if x.dtype.kind in "iu":
-            with xp.errstate(all="ignore"):
+            with _errstate(xp):
                 out = xp.floor_divide(x, y)
             return xp.where(y == 0, 0, out).astype(x.dtype)
-        with xp.errstate(all="ignore"):
+        with _errstate(xp):
             return xp.floor_divide(x, y)
 
     def mod(x: Any, y: Any) -> Any:
-        with xp.errstate(all="ignore"):
+        with _errstate(xp):
             out = xp.mod(x, y)
         if x.dtype.kind in "iu":
             return xp.where(y == 0, 0, out).astype(x.dtype)
@@ -145,6 +145,12 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
         "square": xp.square,
         "sigmoid": lambda x: (xp.tanh(x * 0.5) * 0.5 + 0.5).astype(x.dtype, copy=False),
     }
+
+
+def _errstate(xp: Any) -> Any:
+    """NumPy's errstate(all="ignore"); array modules without one (CuPy) never warn."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(all="ignore") if errstate is not None else _null()
 
 
 class _null:

@@ -6,6 +6,8 @@ from typing import Any
 
 
 def kernels(xp: Any, np_dtype: Any) -> dict:
+    from .elementwise import _errstate
+
     def _acc(x: Any) -> Any:
         # float16 accumulates in float32 (NumPy would sum pairwise in float16)
         return xp.float32 if x.dtype == xp.float16 else x.dtype
@@ -15,7 +17,7 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
                                                                              copy=False)
 
     def prod(x: Any, axis: tuple, keepdims: bool) -> Any:
-        with xp.errstate(all="ignore"):
+        with _errstate(xp):
             return xp.prod(x, axis=axis, keepdims=keepdims, dtype=_acc(x)).astype(
                 x.dtype, copy=False)
 

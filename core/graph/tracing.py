@@ -138,46 +138,48 @@ def _is_array_leaf(x: Any) -> bool:
 def tree_flatten(tree: Any) -> tuple[list, Any]:
     """Array leaves in order and a hashable structure (static leaves kept inside it)."""
     leaves: list = []
+    return leaves, _walk(tree, leaves)
 
-    def walk(x: Any) -> Any:
-        if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
-            return (type(x).__name__, tuple(walk(v) for v in x))
-        if isinstance(x, tuple):  # namedtuple
-            return ("namedtuple", type(x), tuple(walk(v) for v in x))
-        if isinstance(x, dict):
-            keys = sorted(x, key=repr)
-            return ("dict", tuple(keys), tuple(walk(x[k]) for k in keys))
-        if _is_array_leaf(x):
-            leaves.append(x)
-            return LEAF
-        try:
-            hash(x)
-        except TypeError:
-            raise TypeError(f"cannot trace through a {type(x).__name__}; use arrays, "
-                            "numbers, or lists/tuples/dicts of them") from None
-        return ("static", x)
 
-    return leaves, walk(tree)
+# Module-level recursion (not closures over themselves): a self-referencing closure is a
+# reference cycle that would keep every traced call's arrays alive until the cycle
+# collector runs.
+def _walk(x: Any, leaves: list) -> Any:
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return (type(x).__name__, tuple(_walk(v, leaves) for v in x))
+    if isinstance(x, tuple):  # namedtuple
+        return ("namedtuple", type(x), tuple(_walk(v, leaves) for v in x))
+    if isinstance(x, dict):
+        keys = sorted(x, key=repr)
+        return ("dict", tuple(keys), tuple(_walk(x[k], leaves) for k in keys))
+    if _is_array_leaf(x):
+        leaves.append(x)
+        return LEAF
+    try:
+        hash(x)
+    except TypeError:
+        raise TypeError(f"cannot trace through a {type(x).__name__}; use arrays, "
+                        "numbers, or lists/tuples/dicts of them") from None
+    return ("static", x)
 
 
 def tree_unflatten(structure: Any, leaves: list) -> Any:
-    it = iter(leaves)
+    return _build(structure, iter(leaves))
 
-    def build(s: Any) -> Any:
-        if s is LEAF:
-            return next(it)
-        tag = s[0]
-        if tag == "list":
-            return [build(v) for v in s[1]]
-        if tag == "tuple":
-            return tuple(build(v) for v in s[1])
-        if tag == "namedtuple":
-            return s[1](*[build(v) for v in s[2]])
-        if tag == "dict":
-            return {k: build(v) for k, v in zip(s[1], s[2])}
-        return s[1]
 
-    return build(structure)
+def _build(s: Any, it: Any) -> Any:
+    if s is LEAF:
+        return next(it)
+    tag = s[0]
+    if tag == "list":
+        return [_build(v, it) for v in s[1]]
+    if tag == "tuple":
+        return tuple(_build(v, it) for v in s[1])
+    if tag == "namedtuple":
+        return s[1](*[_build(v, it) for v in s[2]])
+    if tag == "dict":
+        return {k: _build(v, it) for k, v in zip(s[1], s[2])}
+    return s[1]
 
 
 def leaf_spec(x: Any) -> tuple:

@@ -145,9 +145,10 @@ class Jitted:
     """A function compiled per input signature; see :func:`jit`."""
 
     def __init__(self, fn: Callable, static_argnums: Sequence[int] = (),
-                 name: str | None = None) -> None:
+                 name: str | None = None, donate_argnums: Sequence[int] = ()) -> None:
         self.fn = fn
         self.static_argnums = tuple(static_argnums)
+        self.donate_argnums = tuple(donate_argnums)
         self.name = name or getattr(fn, "__name__", "jitted")
         self._cache: dict[Any, Any] = {}
         functools.update_wrapper(self, fn)
@@ -192,7 +193,7 @@ class Jitted:
         entry = self._cache.get(key)
         if entry is None:
             graph = self._trace(args, leaves, tree, static)
-            plan = compile_graph(graph, backend)
+            plan = compile_graph(graph, backend, donate=self._donated_positions(args))
             entry = (graph, plan)
             self._cache[key] = entry
         graph, plan = entry
@@ -206,24 +207,42 @@ class Jitted:
         tensors = [wrap(o, s, d, backend) for o, (s, d) in zip(outs, plan.output_specs)]
         return tree_unflatten(graph.out_tree, tensors)
 
+    def _donated_positions(self, args: tuple) -> tuple[int, ...]:
+        """Flattened leaf positions of the ``donate_argnums`` arguments."""
+        if not self.donate_argnums:
+            return ()
+        positions: list[int] = []
+        pos = 0
+        for i, a in enumerate(args):
+            if i in self.static_argnums:
+                continue
+            n = len(tree_flatten(a)[0])
+            if i in self.donate_argnums:
+                positions.extend(range(pos, pos + n))
+            pos += n
+        return tuple(positions)
+
     def clear_cache(self) -> None:
         self._cache.clear()
 
 
 def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
-        name: str | None = None) -> Any:
+        donate_argnums: int | Sequence[int] = (), name: str | None = None) -> Any:
     """Compile ``fn``: trace per input signature, optimise, run a compiled plan.
 
     Array arguments (nested lists / tuples / dicts too) are traced; Python numbers and
     ``static_argnums`` arguments are static (a new value means a new trace). Variables the
     function reads are read afresh at every call; it must not assign them (return new
-    values instead).
+    values instead). ``donate_argnums`` (as in JAX): the arrays of those arguments may be
+    overwritten by the call (e.g. parameters updated in place) — don't use them after.
     """
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
+    if isinstance(donate_argnums, int):
+        donate_argnums = (donate_argnums,)
     if fn is None:
-        return lambda f: Jitted(f, static_argnums, name)
-    return Jitted(fn, static_argnums, name)
+        return lambda f: Jitted(f, static_argnums, name, donate_argnums)
+    return Jitted(fn, static_argnums, name, donate_argnums)
 
 
 _ = tracing_scope  # re-exported for callers building their own traces

@@ -399,6 +399,8 @@ def slice_update(x: Any, update: Any, begin: Any, end: Any = None, strides: Any 
         sls = list(begin) + [builtins.slice(None)] * (n - len(begin))
     else:
         strides = strides or (1,) * n
+        if end is None:  # the region starts at `begin` and has update's shape
+            end = tuple(b + d * st for b, d, st in zip(begin, update.shape, strides))
         sls = [builtins.slice(b, e, s) for b, e, s in zip(begin, end, strides)]
     b, e, s = _normalize_slices("slice_update", x.shape, sls)
     region = _slice_rule([x], b, e, s)[0]
