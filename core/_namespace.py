@@ -66,3 +66,21 @@ def make_get(kind: str, instantiate: bool = True) -> Callable[[Any], Any]:
         return registry(kind).get(identifier, instantiate=instantiate)
 
     return get
+
+
+def make_serializers(kind: str, get: Callable[[Any], Any]) -> tuple[Callable, Callable]:
+    """Keras-style ``serialize`` / ``deserialize`` for one namespace."""
+
+    def serialize(obj: Any) -> Any:
+        """Config of an object (its registered name when it is a plain function)."""
+        if hasattr(obj, "get_config"):
+            from .registries import registry
+
+            name = registry(kind).name_of(type(obj)) or type(obj).__name__
+            return {"class_name": name, "config": obj.get_config()}
+        return getattr(obj, "__name__", obj)
+
+    def deserialize(config: Any) -> Any:
+        return get(config)
+
+    return serialize, deserialize

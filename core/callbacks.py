@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from ._namespace import make_get, namespace
+from ._namespace import make_get, make_serializers, namespace
 
 __getattr__, __dir__ = namespace("callbacks", globals())
 get = make_get("callbacks", instantiate=True)
-
-
-def serialize(obj: object) -> object:
-    """Keras-style config of an object (its name when it is a registered function)."""
-    if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
-    return getattr(obj, "__name__", obj)
-
-
-def deserialize(config: object) -> object:
-    return get(config)
+serialize, deserialize = make_serializers("callbacks", get)
