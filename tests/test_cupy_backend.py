@@ -28,7 +28,7 @@ def _fake_cupy(driver: int = 12090, devices: int | Exception = 1,
         return devices
 
     class Arr:
-        def __add__(self, other: object) -> "Arr":
+        def __add__(self, other: object) -> Arr:
             if kernels_fail is not None:
                 raise kernels_fail
             return self

@@ -226,10 +226,11 @@ def test_identical_initial_weights_and_five_steps_across_backends():
         with tw.backend_scope(name):
             tw.utils.set_random_seed(7)
             tw.utils.clear_session()
+            glorot = tw.initializers.GlorotUniform
             model = tw.Sequential([tw.Input((3,)),
                                    layers.Dense(4, activation="tanh",
-                                                kernel_initializer=tw.initializers.GlorotUniform(seed=3)),
-                                   layers.Dense(2, kernel_initializer=tw.initializers.GlorotUniform(seed=4))])
+                                                kernel_initializer=glorot(seed=3)),
+                                   layers.Dense(2, kernel_initializer=glorot(seed=4))])
             init = model.get_weights()
             model.compile(tw.optimizers.SGD(0.1),
                           tw.losses.SparseCategoricalCrossentropy(from_logits=True))

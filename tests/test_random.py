@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+
 import tensorweave as tw
 from tensorweave import random as twr
 from tensorweave.errors import (

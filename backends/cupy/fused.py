@@ -56,7 +56,7 @@ def kernel_source(group: Any) -> tuple[str, str, str] | None:
         return None  # rounding to bfloat16 happens outside the kernel; leave it unfused
     lines = []
     values: list[str] = []
-    for j, (op, attrs, args) in enumerate(group.expression()):
+    for j, (op, _attrs, args) in enumerate(group.expression()):
         refs = [names[i] if kind == "in" else values[i] for kind, i in args]
         node = group.nodes[j]
         ctype = _CTYPE.get(node.outputs[0].dtype.name)

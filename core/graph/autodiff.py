@@ -33,7 +33,8 @@ class Cotangents(dict):
         self.keep: list = []
 
 
-def nodes_between(inputs: Sequence[SymbolicTensor], outputs: Sequence[SymbolicTensor]) -> list[Node]:
+def nodes_between(inputs: Sequence[SymbolicTensor],
+                  outputs: Sequence[SymbolicTensor]) -> list[Node]:
     """Op nodes on some path from ``inputs`` to ``outputs``, in topological order."""
     input_ids = {id(t) for t in inputs}
     seen: dict[int, Node] = {}

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import dtypes as _dt
-from ..errors import SerializationError, TracingError
+from ..errors import TracingError
 from ..tensor import TensorBase
 
 __all__ = ["Node", "SymbolicTensor", "Graph"]
@@ -186,7 +186,8 @@ class Graph:
     def to_dot(self) -> str:
         """Graphviz DOT text of the graph (one box per op, edges labelled with specs)."""
         names = _names(self)
-        out = [f'digraph "{self.name}" {{', "  rankdir=TB;", '  node [shape=box, fontname="monospace"];']
+        out = [f'digraph "{self.name}" {{', "  rankdir=TB;",
+               '  node [shape=box, fontname="monospace"];']
         for n in self.nodes:
             label = {"input": f"input {names[id(n.outputs[0])]}",
                      "const": "const", "variable": f"variable {getattr(n.value, 'name', '')}"}

@@ -20,7 +20,7 @@ from ..ops._dispatch import convert_to_tensor, is_symbolic, wrap
 from ..tensor import Tensor
 from .autodiff import Cotangents, backward, nodes_between
 from .executor import compile_graph
-from .tracing import constant, leaf_spec, trace, tracing_scope, tree_flatten, tree_unflatten
+from .tracing import constant, leaf_spec, trace, tree_flatten, tree_unflatten
 
 __all__ = ["grad", "value_and_grad", "vjp", "jit", "Jitted"]
 
@@ -130,7 +130,8 @@ def vjp(fn: Callable, *primals: Any) -> tuple[Any, Callable]:
     out = fn(*primals)
 
     def vjp_fn(cot: Any) -> tuple:
-        from ..ops import multiply, sum as _sum
+        from ..ops import multiply
+        from ..ops import sum as _sum
 
         def scalar(*xs: Any) -> Any:
             return _sum(multiply(fn(*xs), cot))
@@ -140,7 +141,7 @@ def vjp(fn: Callable, *primals: Any) -> tuple[Any, Callable]:
     return out, vjp_fn
 
 
-# ---- jit ------------------------------------------------------------------------------------------
+# ---- jit --------------------------------------------------------------------------------
 class Jitted:
     """A function compiled per input signature; see :func:`jit`."""
 
@@ -245,4 +246,3 @@ def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
     return Jitted(fn, static_argnums, name, donate_argnums)
 
 
-_ = tracing_scope  # re-exported for callers building their own traces

@@ -11,7 +11,7 @@ from typing import Any
 from ..tensor import Tensor, TensorBase
 from . import creation, elementwise, indexing, linalg, nn, reduction
 from . import shape as shape_ops
-from ._dispatch import (
+from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     OpDef,
     TensorSpec,
     all_ops,

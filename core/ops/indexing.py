@@ -250,7 +250,7 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple:  # noqa: A002
     return take_along_axis(x, idx, -1), idx
 
 
-# ---- Python indexing -------------------------------------------------------------------------------
+# ---- Python indexing ----------------------------------------------------------------------
 def getitem(x: Any, key: Any) -> Any:
     """``x[key]`` with NumPy semantics for basic indexing and one advanced index."""
     from .shape import reshape, slice

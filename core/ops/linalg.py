@@ -11,7 +11,6 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from .. import dtypes as _dt
 from ..errors import DTypeError, InvalidArgumentError, NotDifferentiableError, ShapeError
 from ..shapes import broadcast_shapes
 from ._dispatch import apply, convert_to_tensor, defop, is_tensor

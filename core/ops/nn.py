@@ -255,7 +255,7 @@ def _convT_impl(x: Any, w: Any, strides: tuple, padding: str, dilation: tuple,
     img = patches_transpose(p, sizes, strides, dilation, full + (cout,))
     target = _convT_rule([x, w], strides, padding, dilation, output_padding)[0][1:-1]
     begins = []
-    for i, (f, t) in enumerate(zip(full, target)):
+    for i in range(len(full)):
         if padding == "same":
             fwd_total = max((x.shape[1 + i] - 1) * strides[i] + (sizes[i] - 1) * dilation[i]
                             + 1 - x.shape[1 + i] * strides[i], 0)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from tensorweave import ops
-from tensorweave.errors import InvalidArgumentError, SerializationError
+from tensorweave.errors import InvalidArgumentError
 from tensorweave.graph.tracing import placeholder, tree_flatten, tree_unflatten
 
 from ..layers.base import InputLayer, Layer, _shape_of, unique_name
@@ -295,5 +295,3 @@ class Sequential(Model):
         model._maybe_build_known()
         return model
 
-
-_ = SerializationError

@@ -10,8 +10,6 @@ them back into the variables. Nothing in the step runs Python per element or per
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 import numpy as np
@@ -678,5 +676,3 @@ def _config_of(obj: Any) -> Any:
         return {"class_name": type(obj).__name__, "config": obj.get_config()}
     return getattr(obj, "__name__", repr(obj))
 
-
-_ = math, time
