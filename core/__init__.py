@@ -49,6 +49,7 @@ _LAZY_MODULES = {
     "datasets": "tensorweave.datasets",
     "data": "tensorweave.data",
     "variables": "tensorweave.variables",
+    "mixed_precision": "tensorweave.mixed_precision",
 }
 _LAZY_ATTRS = {
     "Tensor": ("tensorweave.tensor", "Tensor"),

@@ -38,6 +38,7 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import (
     Cropping1D,
     Cropping2D,
@@ -67,7 +68,9 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten,
           GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
           # normalization, embedding, merging
           BatchNormalization, LayerNormalization, Embedding,
-          Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot]
+          Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+          # recurrent
+          SimpleRNN, LSTM, GRU]
 
 #: Keras's alternative class names (``keras.layers.MaxPool2D is MaxPooling2D`` ...).
 ALIASES: dict[type, tuple[str, ...]] = {

@@ -303,8 +303,10 @@ class Layer:
             training = kwargs.pop("training", None) if not accepts_any else \
                 kwargs.get("training")
         ctx = training_scope(training) if training is not None else contextlib.nullcontext()
-        cast_ctx = autocast(self.compute_dtype) if self.compute_dtype is not \
-            self.variable_dtype else contextlib.nullcontext()
+        # each layer reads its variables in its own compute dtype: a float32 layer inside a
+        # mixed-precision model must not see the outer layer's float16 autocast
+        cast_ctx = autocast(self.compute_dtype if self.compute_dtype is not
+                            self.variable_dtype else None)
         with ctx, cast_ctx:
             outputs = self.call(inputs, *args, **kwargs)
         if any(getattr(t, "_keras_history", None) is not None for t in converted):

@@ -117,6 +117,12 @@ class Model(Trainer, Layer):
 
         return json.dumps(serialize_model(self), **kwargs)
 
+    def reset_states(self) -> None:
+        """Reset every stateful layer's states to zero (Keras's ``model.reset_states()``)."""
+        for layer in self._flatten_layers(include_self=False):
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     def get_compile_config(self) -> dict | None:
         return getattr(self, "_compile_config", None) if self.compiled else None
 
