@@ -401,3 +401,14 @@ def test_float32_layer_inside_a_mixed_precision_model_reads_float32_weights():
     hist = model.fit(np.ones((8, 4), "float32"), np.ones((8, 1), "float32"), epochs=1,
                      verbose=0)
     assert np.isfinite(hist.history["loss"][0])
+
+
+def test_predict_advances_stateful_states_like_keras():
+    layer = tw.layers.LSTM(3, stateful=True)
+    model = tw.Sequential([tw.Input((4, 1), batch_size=1), layer])
+    x = np.linspace(0, 1, 4, dtype="float32").reshape(1, 4, 1)
+    first = model.predict(x, verbose=0)
+    second = model.predict(x, verbose=0)
+    assert not np.allclose(first, second)  # the state carried over
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x, verbose=0), first, rtol=1e-6)

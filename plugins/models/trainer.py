@@ -51,7 +51,7 @@ class _Step:
     """
 
     def __init__(self, plan: Any, n_vars: int, out_tree: Any, n_state_out: int,
-                 state: list) -> None:
+                 state: list, out_vars: list | None = None) -> None:
         self.plan = plan
         self.n_vars = n_vars
         self.out_tree = out_tree
@@ -62,7 +62,8 @@ class _Step:
         marks = [_Mark(i) for i in range(len(specs))]
         res_tree, state_marks = tree_unflatten(out_tree, marks)
         self.state_out = [(v, m.i, specs[m.i][0], specs[m.i][1])
-                          for v, m in zip(state, state_marks)]
+                          for v, m in zip(state if out_vars is None else out_vars,
+                                          state_marks)]
         self.log_index: list | None = None
         if isinstance(res_tree, dict) and all(isinstance(m, _Mark) and specs[m.i][0] == ()
                                               for m in res_tree.values()):
@@ -276,6 +277,7 @@ class Trainer:
         state = self._all_state_vars()
         n_vars = len(state)
         model = self
+        out_vars: list = []
 
         def step(state_vals: list, x: Any, y: Any, sw: Any) -> Any:
             mapping = dict(zip(state, state_vals))
@@ -303,15 +305,17 @@ class Trainer:
                 else:
                     with training_scope(False):
                         out = model(x, training=False)
-                new_state = [scope.value_of(v) for v in state] if kind != "predict" else []
+                # predict returns only what it changed (e.g. stateful RNN states)
+                out_vars[:] = state if kind != "predict" else \
+                    [v for v in state if id(v) in scope.assigned]
+                new_state = [scope.value_of(v) for v in out_vars]
             return out, new_state
 
         state_vals = [v._value for v in state]
         graph = trace(step, state_vals, x, y, sw, name=f"{kind}_step")
         backend = state_vals[0]._backend if state_vals else current()
         plan = compile_graph(graph, backend)
-        n_state_out = n_vars if kind != "predict" else 0
-        return _Step(plan, n_vars, graph.out_tree, n_state_out, state)
+        return _Step(plan, n_vars, graph.out_tree, len(out_vars), state, list(out_vars))
 
     def _execute(self, kind: str, x: Any, y: Any, sw: Any, backend: Any = None) -> tuple:
         """Run the ``kind`` step on one batch; returns ``(step, output arrays)``.
