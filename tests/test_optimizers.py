@@ -643,6 +643,60 @@ def test_state_save_and_restore_continues_identically(case):
     assert_trajectories(run_jit(opt3, v3, 2), reference)
 
 
+class _HeavyBall(tw.optimizers.Optimizer):
+    """A user-written optimizer using only the public subclass API (Keras 3's shape: no
+    built-guard, no private calls): ``v = 0.5 v + g; w -= lr v``."""
+
+    def build(self, variables):
+        variables = list(variables)
+        super().build(variables)
+        self.velocities = self.add_optimizer_variables(variables, "velocity")
+
+    def update_step(self, gradient, variable, learning_rate):
+        v = self.velocities[self.variable_index(variable)]
+        v.assign(o.add(o.multiply(v, 0.5), gradient))
+        variable.assign(o.subtract(variable, o.multiply(v, o.cast(learning_rate, "float32"))))
+
+
+def _heavy_ball_oracle(ws, steps, lr=0.1):
+    ws = [w.copy() for w in ws]
+    vs = [np.zeros_like(w) for w in ws]
+    out = []
+    for _ in range(steps):
+        for i, g in enumerate(np_grads(ws)):
+            vs[i] = vs[i] * f32(0.5) + g
+            ws[i] = ws[i] - vs[i] * f32(lr)
+        out.append([w.copy() for w in ws])
+    return out
+
+
+def test_user_optimizer_with_public_api_builds_once_and_restores_state():
+    variables = make_vars()
+    opt = _HeavyBall(learning_rate=0.1)
+    assert_trajectories(run_eager(opt, variables, 3), _heavy_ball_oracle(W0, 3))
+    n_vars = len(opt.variables)
+    opt.build(variables)  # a second build creates no new slots
+    assert len(opt.variables) == n_vars == 2 + len(variables)
+    store: dict = {}
+    opt.save_own_variables(store)
+    weights = [v.numpy().copy() for v in variables]
+    reference = run_eager(opt, variables, 2)
+
+    # loaded before build: the base class applies the slots when the subclass built them
+    v2 = [Variable(w) for w in weights]
+    opt2 = _HeavyBall(learning_rate=0.1)
+    opt2.load_own_variables(store)
+    assert_trajectories(run_jit(opt2, v2, 2), reference)
+    assert int(opt2.iterations) == 5
+
+
+def test_variable_index_of_an_unknown_variable_names_the_optimizer():
+    opt = _HeavyBall(learning_rate=0.1)
+    opt.build(make_vars())
+    with pytest.raises(InvalidArgumentError, match=r"_HeavyBall.variable_index.*'stranger'"):
+        opt.variable_index(Variable(np.zeros(2, f32), name="stranger"))
+
+
 def test_restored_learning_rate_follows_the_store():
     opt = SGD(0.1)
     opt.learning_rate = 0.03

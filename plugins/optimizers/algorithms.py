@@ -49,14 +49,13 @@ class SGD(Optimizer):
         super().build(variables)
         self.momentums = (self.add_optimizer_variables(self._trainable_variables, "momentum")
                           if self.momentum != 0 else [])
-        self._finish_build()
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
         if self.momentum == 0:
             variable.assign(ops.subtract(variable, ops.multiply(gradient, lr)))
             return
-        m = self.momentums[self._var_index(variable)]
+        m = self.momentums[self.variable_index(variable)]
         mom = ops.cast(self.momentum, variable.dtype)
         m.assign(ops.subtract(ops.multiply(m, mom), ops.multiply(gradient, lr)))
         if self.nesterov:
@@ -104,7 +103,6 @@ class Adam(Optimizer):
         self._velocities = self.add_optimizer_variables(tv, "velocity")
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(tv, "velocity_hat")
-        self._finish_build()
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         dtype = variable.dtype
@@ -112,7 +110,7 @@ class Adam(Optimizer):
         t = _local_step(self, dtype)
         beta_1_power = ops.power(ops.cast(self.beta_1, dtype), t)
         beta_2_power = ops.power(ops.cast(self.beta_2, dtype), t)
-        i = self._var_index(variable)
+        i = self.variable_index(variable)
         m, v = self._momentums[i], self._velocities[i]
         alpha = ops.divide(ops.multiply(lr, ops.sqrt(ops.subtract(1.0, beta_2_power))),
                            ops.subtract(1.0, beta_1_power))
@@ -185,7 +183,6 @@ class Nadam(Optimizer):
         dtype = tv[0].dtype if tv else "float32"
         self._u_product = self.add_variable((), 1.0, dtype, "u_product",
                                             like=tv[0] if tv else None)
-        self._finish_build()
 
     def _backend_update_step(self, grads: Any, variables: Any, learning_rate: Any) -> None:
         # one u_product update per step, shared by all variables (as Keras)
@@ -210,7 +207,7 @@ class Nadam(Optimizer):
         u_product_t = ops.cast(self._u_product, dtype)
         u_product_t_1 = ops.multiply(u_product_t, u_t_1)
         beta_2_power = ops.power(beta_2, t)
-        i = self._var_index(variable)
+        i = self.variable_index(variable)
         m, v = self._momentums[i], self._velocities[i]
         m.assign(ops.add(m, ops.multiply(ops.subtract(gradient, m), ops.subtract(1.0, beta_1))))
         v.assign(ops.add(v, ops.multiply(ops.subtract(ops.square(gradient), v),
@@ -262,11 +259,10 @@ class RMSprop(Optimizer):
                            if self.momentum > 0 else [])
         self._average_gradients = (self.add_optimizer_variables(tv, "average_gradient")
                                    if self.centered else [])
-        self._finish_build()
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
-        i = self._var_index(variable)
+        i = self.variable_index(variable)
         velocity = self._velocities[i]
         rho = self.rho
         velocity.assign(ops.add(ops.multiply(rho, velocity),
@@ -318,11 +314,10 @@ class Adagrad(Optimizer):
         self._accumulators = self.add_optimizer_variables(
             self._trainable_variables, "accumulator",
             initializer=float(self.initial_accumulator_value))
-        self._finish_build()
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
-        acc = self._accumulators[self._var_index(variable)]
+        acc = self._accumulators[self.variable_index(variable)]
         acc.assign(ops.add(acc, ops.square(gradient)))
         variable.assign(ops.subtract(variable, ops.divide(
             ops.multiply(lr, gradient), ops.sqrt(ops.add(acc, self.epsilon)))))
@@ -359,12 +354,11 @@ class Adadelta(Optimizer):
         tv = self._trainable_variables
         self._accumulated_grads = self.add_optimizer_variables(tv, "accumulated_grad")
         self._accumulated_delta_vars = self.add_optimizer_variables(tv, "accumulated_delta_var")
-        self._finish_build()
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
         rho = self.rho
-        i = self._var_index(variable)
+        i = self.variable_index(variable)
         acc_g, acc_d = self._accumulated_grads[i], self._accumulated_delta_vars[i]
 
         def rms(x: Any) -> Any:
@@ -410,13 +404,12 @@ class Adamax(Optimizer):
         tv = self._trainable_variables
         self._m = self.add_optimizer_variables(tv, "momentum")
         self._u = self.add_optimizer_variables(tv, "norm")
-        self._finish_build()
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         dtype = variable.dtype
         lr = ops.cast(learning_rate, dtype)
         beta_1_power = ops.power(ops.cast(self.beta_1, dtype), _local_step(self, dtype))
-        i = self._var_index(variable)
+        i = self.variable_index(variable)
         m, u = self._m[i], self._u[i]
         m.assign(ops.add(m, ops.multiply(ops.subtract(gradient, m), 1.0 - self.beta_1)))
         u.assign(ops.maximum(ops.multiply(self.beta_2, u), ops.abs(gradient)))

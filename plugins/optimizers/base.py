@@ -37,6 +37,7 @@ Choices that differ from Keras 3, on purpose:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -133,6 +134,29 @@ def _clip_by_norm(g: Any, clipnorm: float) -> Any:
     l2sum_safe = ops.where(pred, l2sum, ops.ones_like(l2sum))
     l2norm = ops.where(pred, ops.sqrt(l2sum_safe), l2sum)
     return ops.divide(ops.multiply(g, clipnorm), ops.maximum(l2norm, clipnorm))
+
+
+def _restoring_state(build: Any) -> Any:
+    """Wrap an optimizer's ``build``: the outermost call (not the ``super().build`` calls
+    inside it) is skipped when the optimizer is already built, and applies a pending
+    loaded state once every slot exists."""
+    @functools.wraps(build)
+    def wrapper(self: Any, variables: Any) -> None:
+        outermost = not self.__dict__.get("_building", False)
+        if not outermost:
+            build(self, variables)
+            return
+        if self.built:
+            return
+        self._building = True
+        try:
+            build(self, variables)
+        finally:
+            self._building = False
+        self._finish_build()
+
+    wrapper._tw_restores_state = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 _UNSUPPORTED_KERAS_ARGS: dict[str, Any] = {
@@ -368,14 +392,32 @@ class Optimizer:
         self._index = {id(v): i for i, v in enumerate(variables)}
         self.built = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass's ``build`` only creates its slots; restoring a state loaded before
+        # the slots existed, and ignoring a second ``build``, happen around it here, so
+        # a third-party optimizer needs no private call at the end of its ``build``.
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_tw_restores_state", False):
+            cls.build = _restoring_state(build)  # type: ignore[method-assign]
+
     def _finish_build(self) -> None:
         """Apply a state loaded before the slots existed (see :meth:`load_own_variables`)."""
         if self._pending_store is not None:
             store, self._pending_store = self._pending_store, None
             self.load_own_variables(store)
 
-    def _var_index(self, variable: Any) -> int:
-        return self._index[id(variable)]
+    def variable_index(self, variable: Any) -> int:
+        """The position of a trainable ``variable`` in the list :meth:`build` received:
+        the index into the slot lists a subclass made with
+        :meth:`add_optimizer_variables` (``self.momentums[self.variable_index(v)]``)."""
+        try:
+            return self._index[id(variable)]
+        except KeyError:
+            raise InvalidArgumentError(describe(
+                f"{type(self).__name__}.variable_index", "variable",
+                "one of the variables the optimizer was built with",
+                repr(getattr(variable, "name", variable)))) from None
 
     # ---- the update -----------------------------------------------------------------
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
@@ -633,6 +675,8 @@ class Optimizer:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate!r}>"
 
+
+Optimizer.build = _restoring_state(Optimizer.build)  # type: ignore[method-assign]
 
 _BASE_CONFIG_KEYS = frozenset({"name", "learning_rate", "weight_decay", "clipnorm",
                                "global_clipnorm", "clipvalue", "loss_scale_factor", "decay"})

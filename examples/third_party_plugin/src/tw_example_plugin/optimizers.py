@@ -9,9 +9,10 @@ It follows the optimizer contract of ``tw.optimizers.Optimizer``:
 
 * ``__init__`` passes the common arguments (``weight_decay``, clipping, ``name`` ...) to
   the base class and validates its own;
-* ``build(variables)`` creates the slot variables (one momentum per trainable variable)
-  with ``add_optimizer_variables`` and ends with ``_finish_build()``, so an optimizer state
-  loaded from a file before the slots existed is applied;
+* ``build(variables)`` calls ``super().build(variables)`` and creates the slot variables
+  (one momentum per trainable variable) with ``add_optimizer_variables``; the base class
+  applies an optimizer state loaded from a file before the slots existed, and ignores a
+  second ``build``;
 * ``update_step(gradient, variable, learning_rate)`` writes new values with ``assign``
   only, and never branches on tensor values: the same code runs eagerly and inside the
   compiled training step;
@@ -57,19 +58,16 @@ class SignSGD(Optimizer):
         self.momentums: list[Any] = []
 
     def build(self, variables: Any) -> None:
-        if self.built:
-            return
+        variables = list(variables)
         super().build(variables)
         if self.momentum:
-            self.momentums = self.add_optimizer_variables(self._trainable_variables,
-                                                          "momentum")
-        self._finish_build()
+            self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
         direction = gradient
         if self.momentum:
-            m = self.momentums[self._var_index(variable)]
+            m = self.momentums[self.variable_index(variable)]
             beta = ops.cast(self.momentum, variable.dtype)
             new_m = ops.add(ops.multiply(m, beta),
                             ops.multiply(gradient, ops.subtract(1.0, beta)))
