@@ -255,3 +255,21 @@ def test_digits_mlp_reaches_97_percent():
     model.fit(xtr, ytr, epochs=30, batch_size=32, verbose=0)
     _, acc = model.evaluate(xte, yte, verbose=0)
     assert acc >= 0.97
+
+
+def test_functional_layer_returning_its_input_stays_in_the_graph():
+    class Tap(tw.layers.Layer):
+        """Returns its input unchanged (a logging or loss-adding layer)."""
+
+        def call(self, inputs):
+            return inputs
+
+    inp = tw.Input((3,))
+    tap = Tap()
+    tapped = tap(inp)
+    assert tapped is not inp and inp._keras_history[0] is not tap  # input history intact
+    out = tw.layers.Dense(2)(tapped)
+    m = tw.Model(inp, out)
+    assert any(layer is tap for layer in m.layers)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_allclose(m.predict(x, verbose=0), m.layers[-1](x).numpy(), rtol=1e-6)

@@ -27,6 +27,9 @@ __all__ = ["Layer", "InputLayer", "Input", "KerasNode", "training_scope", "curre
 
 _name_counters: dict[str, itertools.count] = {}
 _training: ContextVar[bool | None] = ContextVar("tw_training", default=None)
+# True inside a layer's ``__call__``: only the outermost call clears the losses that the
+# previous call added (``add_loss``, activity regularizers), as Keras does
+_in_call: ContextVar[bool] = ContextVar("tw_in_layer_call", default=False)
 _node_ids = itertools.count()
 
 
@@ -102,6 +105,7 @@ class Layer:
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
                  autocast: bool = True, **kwargs: Any) -> None:
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         legacy = {k: kwargs.pop(k) for k in _LEGACY_SHAPE_KWARGS if k in kwargs}
         kwargs.pop("input_spec", None)
         if kwargs:
@@ -114,7 +118,9 @@ class Layer:
         self.built = False
         self._set_dtype_policy(dtype)
         self.autocast = autocast
-        self._losses: list[Any] = []
+        self._losses: list[Any] = []        # zero-argument callables (weight regularizers)
+        self._call_losses: list[Any] = []   # tensors added by the last call
+        self.activity_regularizer = activity_regularizer
         self._inbound_nodes: list[KerasNode] = []
         self.supports_masking = False
         self._build_shape: Any = None
@@ -257,12 +263,50 @@ class Layer:
         return n
 
     @property
+    def activity_regularizer(self) -> Any:
+        """A regularizer applied to the layer's outputs: its value on each call's outputs
+        is added to :attr:`losses` (and so to the training loss), as Keras 3 does (the sum
+        over the batch, not divided by the batch size as Keras 2 did)."""
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value: Any) -> None:
+        import tensorweave.regularizers as _regularizers
+
+        self.__dict__["_activity_regularizer"] = _regularizers.get(value)
+
+    def add_loss(self, loss: Any) -> None:
+        """Add a term to the training loss.
+
+        A tensor computed in ``call`` (e.g. a KL term from the layer's inputs) counts for
+        that call only: the next outermost call starts afresh, so a compiled training step
+        sees exactly the terms of its own forward pass. A zero-argument callable (Keras 2
+        style, e.g. a penalty on a weight) is kept and evaluated whenever :attr:`losses`
+        is read."""
+        if callable(loss) and not ops.is_tensor(loss):
+            self._losses.append(loss)
+            return
+        if not ops.is_tensor(loss):
+            loss = ops.convert_to_tensor(loss, dtype="float32")
+        if tuple(loss.shape) != ():
+            loss = ops.sum(loss)
+        self._call_losses.append(loss)
+
+    @property
     def losses(self) -> list:
+        """The extra loss terms of this layer and every layer inside it: weight
+        regularization, activity regularization and :meth:`add_loss` terms of the last
+        call."""
         out = []
         for layer in self._flatten_layers():
             for item in layer._losses:
                 out.append(item() if callable(item) else item)
+            out.extend(layer._call_losses)
         return out
+
+    def _clear_call_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._call_losses.clear()
 
     # ---- building and calling -------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
@@ -307,11 +351,36 @@ class Layer:
         # mixed-precision model must not see the outer layer's float16 autocast
         cast_ctx = autocast(self.compute_dtype if self.compute_dtype is not
                             self.variable_dtype else None)
-        with ctx, cast_ctx:
-            outputs = self.call(inputs, *args, **kwargs)
+        outermost = not _in_call.get()
+        if outermost:
+            self._clear_call_losses()
+        token = _in_call.set(True)
+        try:
+            with ctx, cast_ctx:
+                outputs = self.call(inputs, *args, **kwargs)
+            if self.activity_regularizer is not None:
+                for out in tree_flatten(outputs)[0]:
+                    if ops.is_tensor(out) and out.dtype.is_floating:
+                        self.add_loss(ops.cast(self.activity_regularizer(out), "float32"))
+        finally:
+            _in_call.reset(token)
         if any(getattr(t, "_keras_history", None) is not None for t in converted):
+            outputs = self._fresh_symbolic_outputs(outputs)
             self._record_node((raw_inputs, *args), kwargs, outputs)
         return outputs
+
+    @staticmethod
+    def _fresh_symbolic_outputs(outputs: Any) -> Any:
+        """A layer that returns a tensor some layer already produced (an identity layer
+        returning its input) gets a new tensor for it: recording this layer's node on the
+        old one would rewrite where that tensor came from and cut the layer out of the
+        functional graph."""
+        leaves, tree = tree_flatten(outputs)
+        if not any(getattr(t, "_keras_history", None) is not None for t in leaves):
+            return outputs
+        return tree_unflatten(tree, [
+            ops.copy(t) if getattr(t, "_keras_history", None) is not None else t
+            for t in leaves])
 
     def _autocast_inputs(self, inputs: Any) -> Any:
         target = self.compute_dtype
