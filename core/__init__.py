@@ -50,12 +50,12 @@ _LAZY_MODULES = {
     "data": "tensorweave.data",
     "variables": "tensorweave.variables",
     "mixed_precision": "tensorweave.mixed_precision",
+    "backend": "tensorweave.backend",
 }
 _LAZY_ATTRS = {
     "Tensor": ("tensorweave.tensor", "Tensor"),
     "set_backend": ("tensorweave.backend_registry", "set_backend"),
     "backend_scope": ("tensorweave.backend_registry", "backend_scope"),
-    "backend": ("tensorweave.backend_registry", "backend"),
     "list_backends": ("tensorweave.backend_registry", "list_backends"),
     "get_backend": ("tensorweave.backend_registry", "get_backend"),
     "convert_to_tensor": ("tensorweave.ops", "convert_to_tensor"),

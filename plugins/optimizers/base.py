@@ -320,8 +320,17 @@ class Optimizer:
         self._learning_rate.assign(float(value))
         self._lr_python = float(value)
 
-    # Keras 2 spelling: ``model.optimizer.lr``
-    lr = learning_rate
+    @property
+    def lr(self) -> Any:
+        """Keras 2 spelling of :attr:`learning_rate`. A numeric rate comes back as a float
+        that remembers this optimizer, so Keras 2's ``K.set_value(model.optimizer.lr, v)``
+        (``tw.backend.set_value``) sets the rate."""
+        value = self.learning_rate
+        return _LearningRateValue(value, self) if isinstance(value, float) else value
+
+    @lr.setter
+    def lr(self, value: Any) -> None:
+        self.learning_rate = value
 
     def _current_learning_rate(self) -> Any:
         """The rate the update uses: the Variable itself (read as a traced input when
@@ -684,6 +693,17 @@ _BASE_CONFIG_KEYS = frozenset({"name", "learning_rate", "weight_decay", "clipnor
 
 class _AbstractMethodError(InvalidArgumentError, NotImplementedError):
     """A subclass forgot to implement a required method."""
+
+
+class _LearningRateValue(float):
+    """A learning rate read through ``optimizer.lr``: a float that knows its optimizer."""
+
+    _tw_optimizer: Any
+
+    def __new__(cls, value: float, optimizer: Any) -> _LearningRateValue:
+        obj = super().__new__(cls, value)
+        obj._tw_optimizer = optimizer
+        return obj
 
 
 def _f32(x: float) -> float:
