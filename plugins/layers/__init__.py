@@ -7,6 +7,7 @@ from typing import Any
 from tensorweave.plugin import hookimpl
 
 from . import merging
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Input, InputLayer, Layer
 from .conv import (
     Conv1D,
@@ -23,6 +24,15 @@ from .conv import (
 from .core import Activation, Dense, Dropout, Flatten
 from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .noise import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
     AveragePooling1D,
@@ -38,6 +48,7 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from .preprocessing import Identity, Normalization, Rescaling
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import (
     Cropping1D,
@@ -54,6 +65,7 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from .wrappers import Bidirectional, TimeDistributed
 
 LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten,
           # reshaping
@@ -69,8 +81,15 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten,
           # normalization, embedding, merging
           BatchNormalization, LayerNormalization, Embedding,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
-          # recurrent
-          SimpleRNN, LSTM, GRU]
+          # recurrent and wrappers
+          SimpleRNN, LSTM, GRU, TimeDistributed, Bidirectional,
+          # activations with parameters
+          ReLU, LeakyReLU, PReLU, ELU, Softmax,
+          # regularization
+          GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D, SpatialDropout2D,
+          SpatialDropout3D, ActivityRegularization,
+          # preprocessing inside the model
+          Identity, Rescaling, Normalization]
 
 #: Keras's alternative class names (``keras.layers.MaxPool2D is MaxPooling2D`` ...).
 ALIASES: dict[type, tuple[str, ...]] = {

@@ -1,0 +1,211 @@
+"""Layer wrappers: TimeDistributed and Bidirectional (Keras semantics and weight order)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensorweave import ops
+from tensorweave.errors import InvalidArgumentError, ShapeError
+
+from .base import Layer
+from .reshaping import layer_label
+
+__all__ = ["TimeDistributed", "Bidirectional"]
+
+
+def _check_layer(where: str, layer: Any) -> None:
+    if not isinstance(layer, Layer):
+        raise InvalidArgumentError(f"{where}: argument 'layer': expected a Layer instance, "
+                                   f"got {type(layer).__name__} {layer!r}")
+
+
+def _clone(layer: Layer, **overrides: Any) -> Layer:
+    """A new, unbuilt layer from ``layer``'s config with ``overrides`` applied."""
+    from tensorweave.saving import deserialize_layer, serialize_layer
+
+    config = serialize_layer(layer)
+    config["config"] = {k: v for k, v in config["config"].items()
+                        if k != "build_input_shape"}
+    config["config"].update(overrides)
+    return deserialize_layer(config)
+
+
+class TimeDistributed(Layer):
+    """Applies ``layer`` to every timestep of a ``(batch, timesteps, ...)`` input with the
+    same weights (e.g. one Dense per step of a sequence, one Conv2D per video frame).
+
+    The time axis is folded into the batch (one call of the inner layer over
+    ``batch * timesteps`` samples), which is what the unrolled per-step loop computes."""
+
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _check_layer(f"TimeDistributed {self.name!r}", layer)
+        self.layer = layer
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        shape = tuple(input_shape)
+        if len(shape) < 3:
+            raise ShapeError(f"{layer_label(self)}: argument 'inputs': expected at least 3 "
+                             f"dimensions (batch, timesteps, ...), got shape {shape}")
+        self.built = True
+
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        shape = tuple(inputs.shape)
+        if len(shape) < 3:
+            raise ShapeError(f"{layer_label(self)}: argument 'inputs': expected at least 3 "
+                             f"dimensions (batch, timesteps, ...), got shape {shape}")
+        batch, steps = shape[0], shape[1]
+        if steps is None or any(d is None for d in shape[2:]):
+            raise ShapeError(f"{layer_label(self)}: argument 'inputs': the timesteps and "
+                             f"feature dimensions must be known, got shape {shape}")
+        folded = ops.reshape(inputs, (-1 if batch is None else batch * steps, *shape[2:]))
+        y = self.layer(folded)
+        leaves_ok = ops.is_tensor(y) or ops.is_symbolic(y)
+        if not leaves_ok:
+            raise InvalidArgumentError(f"{layer_label(self)}: the wrapped layer must return "
+                                       f"one tensor, got {type(y).__name__}")
+        out_rest = tuple(y.shape[1:])
+        return ops.reshape(y, (-1 if batch is None else batch, steps, *out_rest))
+
+    def get_config(self) -> dict:
+        from tensorweave.saving import serialize_layer
+
+        config = super().get_config()
+        config["layer"] = serialize_layer(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: Any = None) -> TimeDistributed:
+        from tensorweave.saving import deserialize_layer
+
+        config = dict(config)
+        build_shape = config.pop("build_input_shape", None)
+        layer = cls(deserialize_layer(config.pop("layer"), custom_objects), **config)
+        if build_shape is not None:
+            layer._maybe_build_from_shape(build_shape)
+        return layer
+
+
+_MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+class Bidirectional(Layer):
+    """Runs a recurrent layer forwards and a copy of it backwards over the sequence and
+    merges the two outputs (``merge_mode``: ``"concat"`` (default), ``"sum"``, ``"mul"``,
+    ``"ave"`` or ``None`` for the pair).
+
+    As Keras: the forward and backward layers are new layers built from ``layer``'s config
+    (named ``forward_<name>`` / ``backward_<name>``, the backward one with
+    ``go_backwards`` flipped), the forward weights come first, the backward outputs of
+    ``return_sequences`` are reversed in time so step ``t`` of both refers to input ``t``,
+    and with ``return_state`` the states follow the output, forward ones first."""
+
+    def __init__(self, layer: Layer, merge_mode: str | None = "concat",
+                 backward_layer: Layer | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        where = f"Bidirectional {self.name!r}"
+        _check_layer(where, layer)
+        if merge_mode not in _MERGE_MODES:
+            raise InvalidArgumentError(f"{where}: argument 'merge_mode': expected one of "
+                                       f"{list(_MERGE_MODES)}, got {merge_mode!r}")
+        for attr in ("return_sequences", "go_backwards", "return_state"):
+            if not hasattr(layer, attr):
+                raise InvalidArgumentError(f"{where}: argument 'layer': expected a recurrent "
+                                           f"layer (with {attr}), got {type(layer).__name__}")
+        base = layer.name.removeprefix("forward_")
+        self.forward_layer = _clone(layer, name=f"forward_{base}")
+        if backward_layer is None:
+            self.backward_layer = _clone(layer, name=f"backward_{base}",
+                                         go_backwards=not layer.go_backwards)
+        else:
+            _check_layer(where, backward_layer)
+            for attr in ("return_sequences", "return_state"):
+                if getattr(backward_layer, attr, None) != getattr(layer, attr):
+                    raise InvalidArgumentError(
+                        f"{where}: argument 'backward_layer': expected {attr}="
+                        f"{getattr(layer, attr)} like the forward layer, got "
+                        f"{getattr(backward_layer, attr, None)}")
+            if backward_layer.go_backwards == layer.go_backwards:
+                raise InvalidArgumentError(
+                    f"{where}: argument 'backward_layer': expected go_backwards="
+                    f"{not layer.go_backwards} (the opposite of the forward layer), got "
+                    f"{backward_layer.go_backwards}")
+            self.backward_layer = backward_layer
+        self._custom_backward = backward_layer is not None
+        self.merge_mode = merge_mode
+        self.return_sequences = bool(layer.return_sequences)
+        self.return_state = bool(layer.return_state)
+        self.stateful = bool(getattr(layer, "stateful", False))
+
+    def build(self, input_shape: Any) -> None:
+        self.built = True
+
+    def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
+             training: Any = None) -> Any:
+        fwd_kw: dict = {}
+        bwd_kw: dict = {}
+        if mask is not None:
+            fwd_kw["mask"] = bwd_kw["mask"] = mask
+        if initial_state is not None:
+            states = list(initial_state)
+            if len(states) % 2:
+                raise InvalidArgumentError(
+                    f"{layer_label(self)}: argument 'initial_state': expected the forward "
+                    f"states followed by the backward states (an even number), got "
+                    f"{len(states)} tensors")
+            half = len(states) // 2
+            fwd_kw["initial_state"] = states[:half]
+            bwd_kw["initial_state"] = states[half:]
+        y_f = self.forward_layer(inputs, **fwd_kw)
+        y_b = self.backward_layer(inputs, **bwd_kw)
+        states: list = []
+        if self.return_state:
+            states = [*y_f[1:], *y_b[1:]]
+            y_f, y_b = y_f[0], y_b[0]
+        if self.return_sequences:
+            y_b = ops.flip(y_b, axis=1)
+        if self.merge_mode == "concat":
+            out: Any = ops.concatenate([y_f, y_b], axis=-1)
+        elif self.merge_mode == "sum":
+            out = ops.add(y_f, y_b)
+        elif self.merge_mode == "ave":
+            out = ops.multiply(ops.add(y_f, y_b), 0.5)
+        elif self.merge_mode == "mul":
+            out = ops.multiply(y_f, y_b)
+        else:
+            out = [y_f, y_b]
+        if self.return_state:
+            return [*out, *states] if self.merge_mode is None else [out, *states]
+        return out
+
+    def reset_states(self) -> None:
+        for layer in (self.forward_layer, self.backward_layer):
+            layer.reset_states()
+
+    def get_config(self) -> dict:
+        from tensorweave.saving import serialize_layer
+
+        config = super().get_config()
+        config["layer"] = serialize_layer(self.forward_layer)
+        config["merge_mode"] = self.merge_mode
+        if self._custom_backward:
+            config["backward_layer"] = serialize_layer(self.backward_layer)
+        else:
+            config.pop("backward_layer", None)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: Any = None) -> Bidirectional:
+        from tensorweave.saving import deserialize_layer
+
+        config = dict(config)
+        build_shape = config.pop("build_input_shape", None)
+        layer = deserialize_layer(config.pop("layer"), custom_objects)
+        backward = config.pop("backward_layer", None)
+        if backward is not None:
+            backward = deserialize_layer(backward, custom_objects)
+        obj = cls(layer, backward_layer=backward, **config)
+        if build_shape is not None:
+            obj._maybe_build_from_shape(build_shape)
+        return obj
