@@ -109,7 +109,9 @@ class CupyBackend(Backend):
     def from_flat(self, values: list, shape: tuple[int, ...], dtype: DType) -> Any:
         import numpy as np
 
-        return self.from_numpy(np.array(values).reshape(shape), dtype)
+        # the dtype must be given here: np.array(values) alone makes uint64 values above
+        # 2**63 float64 (and rounds them) before they ever reach the device
+        return self.from_numpy(np.array(values, dtype=self._dtypes[dtype]).reshape(shape), dtype)
 
     def from_numpy(self, array: Any, dtype: DType) -> Any:
         from tensorweave.backends.numpy.dtypes import round_bfloat16

@@ -60,8 +60,34 @@ def _erf(xp: Any) -> Any:
     return erf
 
 
+def _py_divmod(xp: Any, x: Any, y: Any) -> tuple:
+    """Float floor division and remainder with NumPy's exact results (``npy_divmod``),
+    for array modules whose own differ: CuPy's float ``floor_divide`` is ``floor(x / y)``
+    and its ``remainder`` is ``x - floor(x / y) * y`` (cupy/_core/include/cupy/carray.cuh
+    ``_floor_divide``), so 1.0 // 0.1 is 10.0 there (9.0 in NumPy and Python) and the
+    remainder is off by rounding. float16 is computed in float32, as NumPy does."""
+    dt = x.dtype
+    if dt == xp.float16:
+        x, y = x.astype(xp.float32), y.astype(xp.float32)
+    mod = xp.fmod(x, y)
+    div = (x - mod) / y
+    fix = (mod != 0) & ((y < 0) != (mod < 0))
+    mod = xp.where(fix, mod + y, mod)
+    div = xp.where(fix, div - 1, div)
+    zero = xp.zeros_like(y)
+    mod = xp.where(mod == 0, xp.copysign(zero, y), mod)
+    floordiv = xp.floor(div)
+    floordiv = xp.where(div - floordiv > 0.5, floordiv + 1, floordiv)
+    floordiv = xp.where(div == 0, xp.copysign(zero, x / y), floordiv)
+    by_zero = y == 0  # NumPy: x / 0 and fmod(x, 0)
+    floordiv = xp.where(by_zero, x / y, floordiv)
+    mod = xp.where(by_zero, xp.fmod(x, y), mod)
+    return floordiv.astype(dt, copy=False), mod.astype(dt, copy=False)
+
+
 def kernels(xp: Any, np_dtype: Any) -> dict:
     q = lambda fn: _quiet(xp, fn)  # noqa: E731
+    exact_divmod = xp.__name__ == "numpy"  # else _py_divmod
 
     def cast(x: Any, dtype: Any) -> Any:
         with _errstate(xp):
@@ -72,10 +98,14 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
             with _errstate(xp):
                 out = xp.floor_divide(x, y)
             return xp.where(y == 0, 0, out).astype(x.dtype)
+        if not exact_divmod:
+            return _py_divmod(xp, x, y)[0]
         with _errstate(xp):
             return xp.floor_divide(x, y)
 
     def mod(x: Any, y: Any) -> Any:
+        if not exact_divmod and x.dtype.kind == "f":
+            return _py_divmod(xp, x, y)[1]
         with _errstate(xp):
             out = xp.mod(x, y)
         if x.dtype.kind in "iu":

@@ -199,13 +199,13 @@ def _filled(out: Any, value: Any) -> Any:
 
 
 def _b_floor_divide(xp: Any, np_dtype: Any, attrs: dict, in_specs: Any, out_spec: Any) -> Any:
-    if in_specs[0].dtype.kind in "iu":
+    if in_specs[0].dtype.kind in "iu" or xp.__name__ != "numpy":  # see elementwise._py_divmod
         return None
     return _mark(_quiet(xp, xp.floor_divide), (0, 1))
 
 
 def _b_mod(xp: Any, np_dtype: Any, attrs: dict, in_specs: Any, out_spec: Any) -> Any:
-    if in_specs[0].dtype.kind in "iu":
+    if in_specs[0].dtype.kind in "iu" or xp.__name__ != "numpy":  # see elementwise._py_divmod
         return None
     return _mark(_quiet(xp, xp.mod), (0, 1))
 
@@ -280,6 +280,11 @@ def _b_scatter_add(xp: Any, np_dtype: Any, attrs: dict, in_specs: Any, out_spec:
     add_at = getattr(xp.add, "at", None)
     if add_at is None:
         return None
+    if xp.__name__ != "numpy":
+        from .indexing import _ATOMIC_ADD
+
+        if out_spec.dtype.name not in _ATOMIC_ADD:
+            return None  # CuPy's atomicAdd lacks it: the allocating kernel handles it
     copyto = xp.copyto
 
     def scatter_add(x: Any, indices: Any, updates: Any, out: Any) -> Any:

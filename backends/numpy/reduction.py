@@ -39,13 +39,17 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
     def argmin(x: Any, axis: Any, keepdims: bool) -> Any:
         return xp.argmin(x, axis=axis, keepdims=keepdims).astype(xp.int32)
 
+    # CuPy's sorts are always stable and reject any ``kind`` but None
+    # (cupy/_sorting/sort.py: "Unlike in NumPy any other options are not accepted here")
+    stable = {"kind": "stable"} if xp.__name__ == "numpy" else {}
+
     def argsort(x: Any, axis: int, descending: bool) -> Any:
         if not descending:
-            return xp.argsort(x, axis=axis, kind="stable").astype(xp.int32)
+            return xp.argsort(x, axis=axis, **stable).astype(xp.int32)
         # stable descending: sort the reversed array, reverse the order, map indices back
         n = x.shape[axis]
         rev = xp.flip(x, axis=axis)
-        order = xp.flip(xp.argsort(rev, axis=axis, kind="stable"), axis=axis)
+        order = xp.flip(xp.argsort(rev, axis=axis, **stable), axis=axis)
         return (n - 1 - order).astype(xp.int32)
 
     return {"sum": sum_, "prod": prod, "max": max_, "min": min_, "any": any_, "all": all_,
