@@ -1,0 +1,186 @@
+"""The CuPy backend, run on the CPU against a strict fake CuPy (``tests/fakecupy``).
+
+The fake is a NumPy-backed ``cupy`` whose namespace and signatures are a snapshot of real
+CuPy 14.2 (``tests/fakecupy/cupy_api.json``), which refuses what CuPy refuses (implicit
+conversion to NumPy, host arrays in kernels, ``sort(kind=...)``, atomicAdd dtypes ...),
+counts host synchronisations, and interprets the C code of the fused ``ElementwiseKernel``s.
+Everything runs in subprocesses with ``PYTHONPATH=tests/fakecupy``, so the fake never
+shadows a real CuPy in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE = ROOT / "tests" / "fakecupy"
+
+
+def _env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TENSORWEAVE_", "FAKECUPY_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(FAKE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["TENSORWEAVE_HOME"] = str(ROOT / ".pytest_cache" / "twhome-fakecupy")
+    env.update(extra)
+    return env
+
+
+def _run(args: list, timeout: int = 120, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          env=_env(**env), cwd=ROOT, timeout=timeout)
+
+
+def _py(code: str, **env: str) -> subprocess.CompletedProcess:
+    return _run(["-c", textwrap.dedent(code)], **env)
+
+
+@pytest.fixture(scope="module")
+def checks() -> dict:
+    out = _run([str(FAKE / "checks.py")])
+    assert out.returncode == 0, out.stderr[-4000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _ok(report: dict) -> None:
+    assert report.get("ok"), json.dumps(report, indent=1, default=str)[:6000]
+
+
+def test_conformance_values_and_gradients_on_fake_cupy():
+    out = _run(["-m", "tensorweave", "conformance", "--backend", "cupy", "--grad", "--quiet"])
+    assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
+    assert "OK: cupy vs python" in out.stdout and "OK: cupy vs finite differences" in out.stdout
+
+
+def test_fused_kernels_equal_unfused_bit_for_bit(checks):
+    report = checks["fused_vs_unfused"]
+    _ok(report)
+    assert report["n_fused"] >= 40  # the interpreter really ran the generated C
+
+
+def test_seeded_random_ops_under_jit_equal_numpy_bit_for_bit(checks):
+    _ok(checks["random_jit_bit_identical"])
+
+
+def test_model_fit_on_cupy_matches_numpy_and_weights_move_across(checks):
+    _ok(checks["fit_matches_numpy"])
+
+
+def test_compiled_steps_do_not_synchronise_with_the_host(checks):
+    report = checks["host_syncs"]
+    _ok(report)
+    assert report["compiled_train_step_x5"] == 0
+    assert report["jit_step_x5"] == 0
+    assert report["fit_syncs_per_epoch"] <= 4  # the epoch's logs, not one per batch
+
+
+def test_memory_pool_limit(checks):
+    _ok(checks["memory_pool"])
+
+
+@pytest.mark.parametrize("env, reason", [
+    ({"FAKECUPY_DRIVER": "0"}, "no CUDA driver was found"),
+    ({"FAKECUPY_DEVICES": "0"}, "no CUDA device is present"),
+])
+def test_availability_messages(env, reason):
+    out = _py("""
+        import tensorweave as tw
+        info = next(i for i in tw.list_backends() if i.name == "cupy")
+        print("AVAILABLE", info.available, "|", info.reason)
+        try:
+            with tw.backend_scope("cupy"):
+                pass
+        except tw.errors.BackendUnavailableError as e:
+            print("ERR", e)
+    """, **env)
+    assert "AVAILABLE False" in out.stdout and reason in out.stdout, out.stdout + out.stderr
+    assert "ERR backend 'cupy'" in out.stdout and "numpy" in out.stdout.split("ERR", 1)[1]
+    info = _run(["-m", "tensorweave", "info"], **env)
+    assert reason in info.stdout, info.stdout + info.stderr
+
+
+def test_available_with_a_driver():
+    out = _py("""
+        import tensorweave as tw
+        info = next(i for i in tw.list_backends() if i.name == "cupy")
+        print(info.available, tw.get_backend("cupy").device_description())
+    """)
+    assert out.stdout.startswith("True cuda:0 (Fake CUDA Device"), out.stdout + out.stderr
+
+
+def test_the_fake_is_strict_like_cupy():
+    """The fake refuses what real CuPy 14.2 refuses (else the harness proves nothing)."""
+    out = _py("""
+        import numpy as np, cupy, cupyx
+
+        def raises(exc, fn):
+            try:
+                fn()
+            except exc as e:
+                return str(e)
+            raise AssertionError(f"{fn} did not raise {exc}")
+
+        x = cupy.arange(6, dtype=cupy.float32).reshape(2, 3)
+        assert "Implicit conversion" in raises(TypeError, lambda: np.asarray(x))
+        raises(TypeError, lambda: np.sum(x))                 # __array_function__
+        raises(TypeError, lambda: np.add(x, 1))              # __array_ufunc__
+        raises(TypeError, lambda: cupy.add(x, np.ones(3)))   # host array in a ufunc
+        raises(TypeError, lambda: cupy.concatenate([x, np.ones((2, 3))]))
+        raises(NotImplementedError, lambda: cupy.argsort(x, kind="stable"))
+        raises(TypeError, lambda: cupy.argsort(x, -1, None, "extra"))  # CuPy's signature
+        raises(TypeError, lambda: cupy.bitwise_and(x, x))               # no float loop
+        raises(TypeError, lambda: cupy.add.at(cupy.zeros(3, "int64"), cupy.arange(2), 1))
+        raises(TypeError, lambda: cupyx.scatter_add(cupy.zeros(3, "int8"), cupy.arange(2), 1))
+        for name in ("errstate", "bfloat16", "object_", "longdouble", "insert", "geomspace"):
+            assert not hasattr(cupy, name), name
+        assert cupy.float16 is np.float16 and cupy.__version__ == "14.2.0"
+        assert not hasattr(x.flags, "writeable")
+        s = x.sum()
+        assert isinstance(s, cupy.ndarray) and s.shape == ()          # 0-d, not a scalar
+        assert isinstance(x[0, 1], cupy.ndarray)
+        # CuPy's float floor_divide is floor(x / y)
+        assert float(cupy.floor_divide(cupy.asarray(1.0), 0.1)) == 10.0
+        # out-of-range integer indices wrap
+        assert cupy.take(cupy.arange(3), cupy.asarray([3]))[0].item() == 0
+        # float -> int saturates, NaN -> 0 (CUDA cvt.rzi)
+        v = cupy.asarray([np.nan, 1e20, -1e20, -1.5], dtype=cupy.float32).astype(cupy.int32)
+        assert v.tolist() == [0, 2**31 - 1, -2**31, -1], v.tolist()
+        # host syncs are counted
+        cupy._fake_reset_counts()
+        y = x * 2 + 1
+        assert cupy._fake_sync_count() == 0
+        float(y[0, 0]); y.get(); repr(y); cupy.cuda.Stream.null.synchronize()
+        assert cupy._fake_sync_count() == 4, cupy._fake_sync_count()
+        # ElementwiseKernel: C semantics, subset only
+        K = cupy.ElementwiseKernel
+        h = cupy.asarray([1.0, 2.0], dtype=cupy.float16)
+        raises(Exception, lambda: K("float16 a", "float16 o", "o = a * 0.5;")(h))
+        raises(Exception, lambda: K("float16 a", "float16 o", "o = a < 0 ? a : 0;")(h))
+        r = K("float16 a", "float16 o", "float t = (float)a * 0.5f; o = (float16)t;")(h)
+        assert r.dtype == np.float16 and r.tolist() == [0.5, 1.0]
+        raises(Exception, lambda: K("float32 a", "float32 o", "o = frexp(a);"))
+        raises(Exception, lambda: K("float32 a", "float32 o", "while (1) {}"))
+        raises(TypeError, lambda: K("float32 a", "float32 o", "o = a;")(cupy.arange(2)))
+        i8 = cupy.asarray([100], dtype=cupy.int8)
+        r = K("int8 a", "int32 o", "int t = a + a; o = t;")(i8)     # promoted to int
+        assert r.tolist() == [200]
+        u = K("uint32 a, int32 b", "bool o", "o = a < b;")(cupy.asarray([1], "uint32"),
+                                                           cupy.asarray([-1], "int32"))
+        assert u.tolist() == [True]                                 # -1 becomes 4294967295
+        print("STRICT-OK")
+    """)
+    assert "STRICT-OK" in out.stdout, out.stdout + out.stderr[-4000:]
+
+
+def test_snapshot_names_are_real_cupy_names():
+    api = json.loads((FAKE / "cupy_api.json").read_text())
+    assert api["cupy_version"] == "14.2.0"
+    names = api["modules"]["cupy"]
+    assert "bfloat16" not in names and "errstate" not in names
+    assert names["argsort"]["sig"] == "(a, axis=-1, kind=None)"
+    assert names["add"]["kind"] == "ufunc" and "??->?" in names["add"]["types"]
