@@ -48,6 +48,7 @@ _LAZY_MODULES = {
     "utils": "tensorweave.utils",
     "datasets": "tensorweave.datasets",
     "data": "tensorweave.data",
+    "preprocessing": "tensorweave.preprocessing",
     "variables": "tensorweave.variables",
     "mixed_precision": "tensorweave.mixed_precision",
     "backend": "tensorweave.backend",

@@ -25,6 +25,7 @@ __all__ = [
     "NotDifferentiableError",
     "TracingError",
     "PluginLoadError",
+    "MissingDependencyError",
     "DuplicateNameError",
     "SerializationError",
     "describe",
@@ -76,6 +77,11 @@ class TracingError(TensorweaveError, TypeError):
 
 class PluginLoadError(TensorweaveError, ImportError):
     """A plugin failed to load (raised only in strict mode; otherwise it is a warning)."""
+
+
+class MissingDependencyError(TensorweaveError, ImportError):
+    """An optional package a feature needs (Pillow for images ...) is not installed; the
+    message names the extra to install."""
 
 
 class DuplicateNameError(TensorweaveError, ValueError):

@@ -316,6 +316,7 @@ BUILTIN_OF = {
     "NotDifferentiableError": TypeError,
     "TracingError": TypeError,
     "PluginLoadError": ImportError,
+    "MissingDependencyError": ImportError,
     "DuplicateNameError": ValueError,
     "SerializationError": ValueError,
 }

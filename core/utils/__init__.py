@@ -13,7 +13,14 @@ from .split import train_test_split
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils",
            "PyDataset", "Sequence", "get_file", "hash_file", "validate_file",
-           "pad_sequences", "train_test_split", "plot_history", "plot_model", "model_to_dot"]
+           "pad_sequences", "train_test_split", "plot_history", "plot_model", "model_to_dot",
+           "load_img", "img_to_array", "array_to_img", "save_img",
+           "image_dataset_from_directory"]
+
+# Keras puts its image helpers in keras.utils too; they load on first use (NumPy + Pillow).
+_IMAGE_NAMES = {"load_img": "image_utils", "img_to_array": "image_utils",
+                "array_to_img": "image_utils", "save_img": "image_utils",
+                "image_dataset_from_directory": "image_dataset"}
 
 
 def set_random_seed(seed: int) -> None:
@@ -41,6 +48,13 @@ def clear_session() -> None:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _IMAGE_NAMES:
+        import importlib
+
+        mod = importlib.import_module(f"tensorweave.preprocessing.{_IMAGE_NAMES[name]}")
+        value = getattr(mod, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'tensorweave.utils' has no attribute {name!r}")
 
 
