@@ -202,6 +202,7 @@ class IterableData:
 
     def batches(self, rng: Any = None) -> Iterator[tuple]:
         src = self.source
+        steps = self._steps
         if hasattr(src, "__getitem__") and hasattr(src, "__len__") and \
                 not hasattr(src, "__next__") and not hasattr(src, "batch"):
             order = list(range(len(src)))
@@ -212,6 +213,8 @@ class IterableData:
                 it = _then(it, src.on_epoch_end)
         elif hasattr(src, "__next__"):
             it = src  # a generator continues across epochs, as in Keras
+            if steps is None and hasattr(src, "__len__"):
+                steps = len(src)  # an endless iterator with a length (Keras's image iterators)
         elif self._steps is not None:
             # with steps_per_epoch, one iterator runs on across epochs (Keras); a new one
             # starts only when the source is exhausted
@@ -227,7 +230,7 @@ class IterableData:
             yield to_numpy_tree(x), to_numpy_tree(y), \
                 None if sw is None else np.asarray(sw, dtype=np.float32)
             count += 1
-            if self._steps is not None and count >= self._steps:
+            if steps is not None and count >= steps:
                 exhausted = False
                 break
         if exhausted and it is self._iter:
