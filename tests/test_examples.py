@@ -70,3 +70,13 @@ def test_regression_on_simulated_data(capsys):
     mse = _load("regression_simulated").main(epochs=20, verbose=0)
     assert mse < 0.02  # targets have unit variance: far better than predicting the mean
     assert "noise floor" in capsys.readouterr().out
+
+
+def test_cnn_shapes_folder_with_image_data_generator(capsys, tmp_path):
+    pytest.importorskip("PIL")
+    acc = _load("cnn_shapes_folder").main(epochs=15, per_class=20, verbose=0,
+                                          workdir=str(tmp_path))
+    out = capsys.readouterr().out
+    assert acc >= 0.9
+    assert "Found 60 images belonging to 3 classes." in out and "test accuracy" in out
+    assert (tmp_path / "shapes" / "train" / "triangle" / "triangle_19.png").exists()
