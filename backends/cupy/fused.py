@@ -14,6 +14,7 @@ left unfused (``None``) and runs op by op.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 _CTYPE = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int",
@@ -31,7 +32,8 @@ _UNARY = {
     "ceil": "ceil({0})", "round": "rint({0})", "logical_not": "(!{0})",
     "isnan": "({0} != {0})", "isfinite": "isfinite((double){0})", "copy": "({0})",
     "square": "({0} * {0})", "relu": "({0} > 0 ? {0} : ({0} != {0} ? {0} : 0))",
-    "sign": "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))",
+    # the zero branch is ``x - x``: +0.0 for either zero (as the unfused sign), NaN for NaN
+    "sign": "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0} - {0}))",
     "sigmoid": "(tanh({0} * {h}) * {h} + {h})", "rsqrt": "(1 / sqrt({0}))",
     "stop_gradient": "({0})",
 }
@@ -69,6 +71,8 @@ def kernel_source(group: Any) -> tuple[str, str, str] | None:
     * ``erf``, ``floor_divide`` and ``mod`` stay unfused: their unfused kernels are not a
       single C expression (erf is a float64 series; floor division and remainder are
       NumPy's exact ``divmod``, see ``backends/numpy/elementwise.py``).
+    * integer ``power`` stays unfused: ``pow(int, int)`` is an ambiguous overload in CUDA
+      C++, and a floating pow is not CuPy's exact integral power.
     """
     dtypes = [t.dtype.name for t in group.inputs] + [group.output.dtype.name] + \
         [n.outputs[0].dtype.name for n in group.nodes]
@@ -99,6 +103,11 @@ def kernel_source(group: Any) -> tuple[str, str, str] | None:
                 else _INT_UNARY[op]
             expr = template.format(*refs, h=_HALF.get(ctype, "0.5"))
         elif op in _BINARY and len(refs) == 2:
+            if op == "power" and not is_float:
+                # pow(int, int) is an ambiguous overload in CUDA C++, and a double pow
+                # would not be CuPy's integral power (negative exponents, overflow): the
+                # node runs unfused
+                return None
             float_args = is_float or in_float
             template = _BINARY[op] if float_args or op not in _INT_BINARY else _INT_BINARY[op]
             expr = template.format(*refs)
@@ -117,6 +126,14 @@ def kernel_source(group: Any) -> tuple[str, str, str] | None:
     return in_params, f"{out_dtype} out", "\n".join(lines)
 
 
+def kernel_name(src: tuple[str, str, str]) -> str:
+    """A name that depends only on the kernel's source: the same in every process (unlike
+    ``hash()``, salted per process by PYTHONHASHSEED), so CuPy's on-disk kernel cache,
+    keyed by the generated code, hits across runs."""
+    digest = hashlib.sha256("\x00".join(src).encode()).hexdigest()
+    return f"tw_fused_{digest[:16]}"
+
+
 def build_fused_kernel(backend: Any, group: Any) -> Any:
     """A callable over the group's input arrays, or ``None`` to leave the group unfused."""
     cache = backend.__dict__.setdefault("_fused_cache", {})
@@ -129,8 +146,7 @@ def build_fused_kernel(backend: Any, group: Any) -> Any:
         return None
     cp = backend.xp
     in_params, out_params, body = src
-    kern = cp.ElementwiseKernel(in_params, out_params, body,
-                                name=f"tw_fused_{abs(hash(key)) % (1 << 32):08x}",
+    kern = cp.ElementwiseKernel(in_params, out_params, body, name=kernel_name(src),
                                 options=("--fmad=false",))
     shape = tuple(group.output.shape)
     dtype = group.output.dtype.name

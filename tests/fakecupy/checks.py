@@ -52,6 +52,7 @@ FLOAT_EXPRS = {
     "divmod": lambda x, b: ops.floor_divide(x, 0.3) + ops.mod(b, 0.7) * x,
     "erf": lambda x, b: ops.erf(x) * b + 1.0,
     "neg_sub": lambda x, b: -(x - b) * (b - x),
+    "sign_of_neg": lambda x, b: ops.sign(-x),  # sign(-0.0) is +0.0
     "to_int_and_back": lambda x, b: ops.cast(ops.cast(ops.clip(x * 3.0, -50.0, 50.0),
                                                       "int32") + 1, x.dtype) + b,
 }
@@ -60,6 +61,7 @@ INT_EXPRS = {
     "int_bits": lambda i, j: ops.bitwise_xor(ops.bitwise_and(i, j) + 1, ops.bitwise_or(i, 5)),
     "int_minmax_where": lambda i, j: ops.where(i > j, ops.maximum(i, j), ops.minimum(i, 2)),
     "int_abs_sign": lambda i, j: ops.abs(i) * ops.sign(j) + ops.square(i),
+    "int_power": lambda i, j: ops.power(i, 2) + j,
     "int_to_float": lambda i, j: ops.cast(i, "float32") * 0.5 + ops.cast(j, "float32"),
 }
 
