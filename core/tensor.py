@@ -48,7 +48,7 @@ class TensorBase:
 class Tensor(TensorBase):
     """A concrete tensor: an array of one backend, with its shape and dtype."""
 
-    __slots__ = ("_data", "_shape", "_dtype", "_backend", "__weakref__")
+    __slots__ = ("_data", "_shape", "_dtype", "_backend", "_keras_mask", "__weakref__")
 
     _data: Any
     _shape: tuple[int, ...]

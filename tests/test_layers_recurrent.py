@@ -249,10 +249,11 @@ def test_dropout_only_while_training():
     assert all(np.isfinite(v) for v in hist.history["loss"])
 
 
-def test_mask_not_supported_yet():
-    layer = L.SimpleRNN(2)
-    with pytest.raises(InvalidArgumentError, match="mask"):
-        layer(rand(1, 3, 2), mask=np.ones((1, 3), bool))
+def test_an_all_true_mask_changes_nothing():
+    layer = L.SimpleRNN(2, return_sequences=True)
+    x = rand(1, 3, 2)
+    np.testing.assert_allclose(as_np(layer(x, mask=np.ones((1, 3), bool))),
+                               as_np(layer(x)), rtol=1e-12)
 
 
 # ---- models -------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ class Node:
 class SymbolicTensor(TensorBase):
     """A tensor inside a graph: shape and dtype known, values not (yet)."""
 
-    __slots__ = ("node", "index", "shape", "dtype", "_keras_history", "__weakref__")
+    __slots__ = ("node", "index", "shape", "dtype", "_keras_history", "_keras_mask",
+                 "__weakref__")
 
     def __init__(self, node: Node, index: int, shape: tuple, dtype: Any) -> None:
         self.node = node

@@ -21,7 +21,7 @@ from .conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from .core import Activation, Dense, Dropout, Flatten
+from .core import Activation, Dense, Dropout, Flatten, Masking
 from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .noise import (
@@ -67,7 +67,7 @@ from .reshaping import (
 )
 from .wrappers import Bidirectional, TimeDistributed
 
-LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten,
+LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           # reshaping
           Reshape, Permute, RepeatVector, Lambda, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
           UpSampling1D, UpSampling2D, UpSampling3D, Cropping1D, Cropping2D, Cropping3D,

@@ -63,6 +63,22 @@ def current_training() -> bool | None:
     return _training.get()
 
 
+def _mask_leaves(x: Any) -> list:
+    """Flatten nested lists/tuples keeping ``None`` entries (masks may be missing)."""
+    if isinstance(x, (list, tuple)):
+        return [leaf for item in x for leaf in _mask_leaves(item)]
+    return [x]
+
+
+def _input_masks(leaves: list, tree: Any) -> Any:
+    """The masks carried by the input tensors: one mask for one input, a list (with
+    ``None`` for unmasked inputs) for several, ``None`` when no input has one."""
+    masks = [getattr(t, "_keras_mask", None) for t in leaves]
+    if all(m is None for m in masks):
+        return None
+    return masks[0] if len(masks) == 1 else masks
+
+
 class KerasNode:
     """One call of a layer on symbolic tensors (the functional API's connectivity)."""
 
@@ -338,6 +354,13 @@ class Layer:
         self._maybe_build(inputs)
         params = self._call_params()
         accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        # Keras masks: an explicit ``mask=`` wins; otherwise the masks the inputs carry
+        # (set by Embedding(mask_zero=True), Masking ...) are passed to a ``call`` that
+        # takes ``mask`` and are propagated by ``compute_mask``
+        explicit_mask = "mask" in kwargs
+        previous_mask = kwargs.get("mask") if explicit_mask else _input_masks(converted, tree)
+        if not explicit_mask and previous_mask is not None and "mask" in params:
+            kwargs["mask"] = previous_mask
         if "training" in params:
             if kwargs.get("training") is None:
                 kwargs["training"] = current_training()
@@ -364,10 +387,39 @@ class Layer:
                         self.add_loss(ops.cast(self.activity_regularizer(out), "float32"))
         finally:
             _in_call.reset(token)
-        if any(getattr(t, "_keras_history", None) is not None for t in converted):
+        symbolic = any(getattr(t, "_keras_history", None) is not None for t in converted)
+        if symbolic:
             outputs = self._fresh_symbolic_outputs(outputs)
+        self._set_output_masks(inputs, outputs, previous_mask)
+        if symbolic:
+            if not explicit_mask:
+                kwargs.pop("mask", None)  # recomputed from the inputs when the model runs
             self._record_node((raw_inputs, *args), kwargs, outputs)
         return outputs
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs: the input mask for a layer that ``supports_masking``
+        (it keeps the time axis), else ``None``. Layers that make or consume masks
+        (Embedding, Masking, recurrent layers, pooling over time) override it."""
+        if not self.supports_masking:
+            return None
+        return mask
+
+    def _set_output_masks(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
+        if not self.supports_masking and type(self).compute_mask is Layer.compute_mask:
+            return
+        out_leaves = _mask_leaves(outputs)
+        if all(getattr(t, "_keras_mask", None) is not None for t in out_leaves):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for t, m in zip(out_leaves, _mask_leaves(masks)):
+            if m is not None and getattr(t, "_keras_mask", None) is None:
+                try:
+                    t._keras_mask = m
+                except AttributeError:  # not a tensor (e.g. a Python number)
+                    pass
 
     @staticmethod
     def _fresh_symbolic_outputs(outputs: Any) -> Any:

@@ -11,7 +11,7 @@ from tensorweave.errors import InvalidArgumentError, ShapeError
 
 from .base import Layer
 
-__all__ = ["Dense", "Activation", "Dropout", "Flatten"]
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Masking"]
 
 
 class Dense(Layer):
@@ -36,6 +36,7 @@ class Dense(Layer):
         self.activity_regularizer = activity_regularizer
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
+        self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
         last = input_shape[-1]
@@ -67,6 +68,7 @@ class Activation(Layer):
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = _activations.get(activation)
+        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
@@ -86,6 +88,7 @@ class Dropout(Layer):
         self.noise_shape = noise_shape
         self.seed = seed
         self.seed_generator = _random.SeedGenerator(seed)
+        self.supports_masking = True
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         if not training or self.rate == 0:
@@ -117,3 +120,24 @@ class Flatten(Layer):
         if inputs.shape[0] is None:
             return ops.reshape(inputs, (-1, rest))
         return ops.reshape(inputs, (inputs.shape[0], rest))
+
+
+class Masking(Layer):
+    """Marks the timesteps whose features all equal ``mask_value`` as padding: they are
+    zeroed and carry a mask that later layers (recurrent layers, pooling over time, the
+    loss) skip (Keras's Masking)."""
+
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float)):
+            raise InvalidArgumentError(f"Masking: argument 'mask_value': expected a number, "
+                                       f"got {mask_value!r}")
+        self.mask_value = float(mask_value)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs: Any) -> Any:
+        keep = ops.any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        return ops.multiply(inputs, ops.cast(keep, inputs.dtype))

@@ -21,9 +21,10 @@ class Embedding(Layer):
     int32 first; the layer does not autocast its inputs, because rounding ids to
     float16 under a mixed policy would corrupt ids above 2048.
 
-    ``mask_zero`` is accepted and kept in the config for Keras compatibility, but masks
-    are not propagated to later layers in tensorweave yet: id 0 gets an ordinary
-    (trainable) row. ``input_length`` (Keras 2) is accepted by the ``Layer`` base class.
+    With ``mask_zero=True`` id 0 means padding: the output carries a mask (``ids != 0``)
+    that later layers propagate and the recurrent layers, pooling over time and the
+    loss honour (Keras's masking). Id 0 still has a row, so ``input_dim`` counts it.
+    ``input_length`` (Keras 2) is accepted by the ``Layer`` base class.
     """
 
     def __init__(self, input_dim: int, output_dim: int,
@@ -71,7 +72,8 @@ class Embedding(Layer):
         return out
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        """Keras's mask (``inputs != 0``) when ``mask_zero``; not consumed downstream yet."""
+        """Keras's mask (``inputs != 0``) when ``mask_zero``: padded steps (index 0) are
+        skipped by the recurrent layers and pooling over time, and left out of the loss."""
         if not self.mask_zero:
             return None
         return ops.not_equal(inputs, 0)

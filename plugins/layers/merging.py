@@ -88,6 +88,17 @@ class _Merge(Layer):
     def _merge(self, a: Any, b: Any) -> Any:
         raise NotImplementedError
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """A step is valid when it is valid in every masked input (Keras's rule)."""
+        masks = [m for m in (mask if isinstance(mask, (list, tuple)) else [mask])
+                 if m is not None]
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = ops.logical_and(out, m)
+        return out
+
     def _final(self, out: Any, n: int) -> Any:
         return out
 
@@ -179,6 +190,23 @@ class Concatenate(_Merge):
             return xs[0]
         return ops.concatenate(xs, axis=self.axis % xs[0].ndim)
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Joining features keeps each step's mask (valid in every masked input); joining
+        along the masked (time) axis joins the masks, unmasked inputs counting as valid."""
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+        if all(m is None for m in masks):
+            return None
+        xs = list(inputs)
+        rank = xs[0].ndim
+        ax = self.axis % rank
+        mask_rank = next(m for m in masks if m is not None).ndim
+        if ax < mask_rank:  # along an axis the mask has: concatenate the masks
+            full = [m if m is not None else ops.ones_like(
+                x[(slice(None),) * mask_rank + (0,) * (rank - mask_rank)], dtype="bool")
+                for m, x in zip(masks, xs)]
+            return ops.concatenate(full, axis=ax)
+        return super().compute_mask(inputs, masks)
+
 
 def _l2_normalize(x: Any, axis: int) -> Any:
     """Keras's ``l2_normalize``: ``x / sqrt(max(sum(x**2), 1e-7))``."""
@@ -237,6 +265,9 @@ class Dot(_Merge):
             raise ShapeError(f"{layer_label(self)}: the dot axes must have equal sizes, got "
                              f"{d1} (axis {a1} of {shapes[0]}) and {d2} (axis {a2} of "
                              f"{shapes[1]})")
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None  # the product has no steps left to mask (Keras)
 
     def call(self, inputs: Any) -> Any:
         shapes = [tuple(x.shape) for x in inputs] if isinstance(inputs, (list, tuple)) \

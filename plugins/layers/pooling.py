@@ -176,10 +176,25 @@ class GlobalMaxPooling3D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over the steps axis."""
+    """Mean over the steps axis; with a mask (``Embedding(mask_zero=True)``), the mean
+    over the unmasked steps only (Keras)."""
 
     rank = 1
     _mode = "avg"
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return super().call(inputs)
+        check_rank(self, inputs.shape, 3, _layout(1, self.data_format))
+        steps_axis = 1 if self.data_format == "channels_last" else 2
+        m = ops.cast(mask, inputs.dtype)
+        m = ops.expand_dims(m, 2 if self.data_format == "channels_last" else 1)
+        total = ops.sum(ops.multiply(inputs, m), axis=steps_axis, keepdims=self.keepdims)
+        count = ops.sum(m, axis=steps_axis, keepdims=self.keepdims)
+        return ops.divide(total, ops.maximum(count, 1.0))
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

@@ -93,7 +93,8 @@ class _RNN(Layer):
                  recurrent_dropout: float = 0.0, seed: int | None = None,
                  return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 use_cudnn: Any = "auto", **kwargs: Any) -> None:
+                 use_cudnn: Any = "auto", zero_output_for_mask: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         where = layer_label(self)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
@@ -123,6 +124,9 @@ class _RNN(Layer):
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)  # the loop is always unrolled
         self.use_cudnn = use_cudnn
+        # a masked step repeats the previous output (Keras's default) or gives zeros
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
         self.states: list[Any] = [None] * len(self._state_names)
         self._state_vars: list[Any] = []
 
@@ -267,9 +271,6 @@ class _RNN(Layer):
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
              training: Any = None) -> Any:
         where = layer_label(self)
-        if mask is not None:
-            raise InvalidArgumentError(f"{where}: argument 'mask': masking is not supported "
-                                       "yet by the recurrent layers")
         if inputs.ndim != 3:
             raise ShapeError(f"{where}: argument 'inputs': expected shape (batch, timesteps, "
                              f"features), got {tuple(inputs.shape)}")
@@ -299,9 +300,22 @@ class _RNN(Layer):
         b = self.bias.value if self.bias is not None else None
         xz = self._input_projection(x, k, b)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+        step_mask = self._step_mask(mask, inputs.shape)
         outputs = []
+        prev_out = None
         for t in order:
-            out, states = self._step(xz[:, t, :], states, rec_mask, rk, b)
+            new_out, new_states = self._step(xz[:, t, :], states, rec_mask, rk, b)
+            if step_mask is None:
+                out, states = new_out, new_states
+            else:
+                # a masked step (padding) leaves the states as they were
+                keep = step_mask[:, t, :]
+                states = [ops.where(keep, n, o) for n, o in zip(new_states, states)]
+                if prev_out is None:
+                    prev_out = ops.zeros_like(new_out)
+                fallback = ops.zeros_like(new_out) if self.zero_output_for_mask else prev_out
+                out = ops.where(keep, new_out, fallback)
+                prev_out = out
             if self.return_sequences:
                 outputs.append(out)
         if self.stateful:
@@ -310,6 +324,35 @@ class _RNN(Layer):
         if self.return_state:
             return [output, *states]
         return output
+
+    def _step_mask(self, mask: Any, shape: tuple) -> Any:
+        """The ``(batch, timesteps)`` mask as booleans of shape ``(batch, timesteps, 1)``."""
+        if mask is None:
+            return None
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+            if mask is None:
+                return None
+        if not ops.is_tensor(mask):
+            mask = ops.convert_to_tensor(mask)
+        if tuple(mask.shape) != tuple(shape[:2]) and not (
+                len(mask.shape) == 2 and mask.shape[1] == shape[1]):
+            raise ShapeError(f"{layer_label(self)}: argument 'mask': expected shape "
+                             f"(batch, timesteps) = {tuple(shape[:2])}, got "
+                             f"{tuple(mask.shape)}")
+        if not mask.dtype.is_bool:
+            mask = ops.not_equal(mask, 0)
+        return ops.expand_dims(mask, -1)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The time mask goes on with the sequence output; a last output or a state has
+        no time axis, so no mask (Keras)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [out_mask] + [None] * len(self._state_names)
+        return out_mask
 
     def _act(self, z: Any) -> Any:
         return self.activation(z) if self.activation is not None else z

@@ -133,6 +133,12 @@ class Bidirectional(Layer):
                     f"{backward_layer.go_backwards}")
             self.backward_layer = backward_layer
         self._custom_backward = backward_layer is not None
+        # with sequences out, a padded step gives zeros in both directions, so the merged
+        # step does not mix a real output with a repeated one (Keras forces this too)
+        for sub in (self.forward_layer, self.backward_layer):
+            if hasattr(sub, "zero_output_for_mask"):
+                sub.zero_output_for_mask = bool(sub.return_sequences)
+        self.supports_masking = True
         self.merge_mode = merge_mode
         self.return_sequences = bool(layer.return_sequences)
         self.return_state = bool(layer.return_state)
@@ -178,6 +184,16 @@ class Bidirectional(Layer):
         if self.return_state:
             return [*out, *states] if self.merge_mode is None else [out, *states]
         return out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out_mask = mask if self.return_sequences else None
+        out = [out_mask, out_mask] if self.merge_mode is None else [out_mask]
+        if self.return_state:
+            n_states = 2 * len(getattr(self.forward_layer, "_state_names", ("h",)))
+            return out + [None] * n_states
+        return out if self.merge_mode is None else out_mask
 
     def reset_states(self) -> None:
         for layer in (self.forward_layer, self.backward_layer):

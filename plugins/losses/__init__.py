@@ -351,10 +351,13 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         dtype = _dt.canonicalize(self.dtype) if self.dtype else _dt.default_float()
+        keras_mask = getattr(y_pred, "_keras_mask", None)  # padded steps of a sequence
         y_pred = as_float(y_pred, dtype)
         y_true = as_tensor(y_true)
         values = self.call(y_true, y_pred)
         mask = self.compute_mask(y_true, y_pred)
+        if keras_mask is not None:
+            mask = keras_mask if mask is None else ops.logical_and(mask, keras_mask)
         return reduce_weighted_values(self.name, values, sample_weight, mask, self.reduction)
 
     def get_config(self) -> dict[str, Any]:

@@ -63,6 +63,11 @@ class LossEntry:
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any) -> Any:
         if _is_plain_function(self.fn):
             per_sample = self.fn(y_true, y_pred)
+            mask = getattr(y_pred, "_keras_mask", None)
+            if mask is not None:  # padded steps leave the average, as Keras's losses do
+                from tensorweave.plugins.losses._utils import reduce_weighted_values
+
+                return reduce_weighted_values(self.name, per_sample, sample_weight, mask)
             return reduce_weighted(per_sample, sample_weight)
         return self.fn(y_true, y_pred, sample_weight=sample_weight)
 
