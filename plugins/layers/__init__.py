@@ -8,6 +8,7 @@ from tensorweave.plugin import hookimpl
 
 from . import merging
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Input, InputLayer, Layer
 from .conv import (
     Conv1D,
@@ -83,6 +84,8 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
           SimpleRNN, LSTM, GRU, TimeDistributed, Bidirectional,
+          # attention
+          MultiHeadAttention, Attention, AdditiveAttention,
           # activations with parameters
           ReLU, LeakyReLU, PReLU, ELU, Softmax,
           # regularization

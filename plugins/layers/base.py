@@ -441,7 +441,11 @@ class Layer:
         out = []
         for x in leaves:
             if ops.is_tensor(x) and x.dtype.is_floating and x.dtype is not target:
-                out.append(ops.cast(x, target))
+                cast = ops.cast(x, target)
+                mask = getattr(x, "_keras_mask", None)
+                if mask is not None:  # the cast is the same sequence: keep its mask
+                    cast._keras_mask = mask
+                out.append(cast)
                 changed = True
             else:
                 out.append(x)
