@@ -218,3 +218,50 @@ def test_fused_kernels_leave_integer_power_unfused_and_have_stable_names():
     assert pows and all("int " not in op and "long long" not in op for op in pows), pows
     # the names depend on the kernel source only, not on the process's hash seed
     assert lines[0]["NAMES"] == lines[1]["NAMES"] and "tw_fused_" in lines[0]["NAMES"]
+
+
+def test_compiled_plans_reuse_device_buffers(checks):
+    report = checks["plan_buffers"]
+    _ok(report)
+    assert report["allocs_per_step"] < report["n_steps"]
+
+
+def test_backend_bfloat16_scalars_and_multi_output_kernels():
+    out = _py("""
+        import numpy as np, cupy
+        import tensorweave as tw
+        from tensorweave import dtypes
+        from tensorweave.ops import TensorSpec
+        be = tw.get_backend("cupy")
+        s = be.scalar(1.00390625, dtypes.bfloat16)      # 1 + 2**-8: a tie, rounds to 1
+        print("SCALAR", float(s), s.dtype)
+        be.kernels["tw_test_two_outputs"] = lambda x: (x * 1.0, x + 0.0)
+        spec_b, spec_f = TensorSpec((2,), dtypes.bfloat16), TensorSpec((2,), dtypes.float32)
+        fn = be.prepare("tw_test_two_outputs", {}, [spec_f], [spec_b, spec_f])
+        a, b = fn(cupy.asarray([1.00390625, 3.0], dtype="float32"))
+        print("MULTI", a.tolist(), b.tolist())
+    """)
+    assert "SCALAR 1.0 float32" in out.stdout, out.stdout + out.stderr[-3000:]
+    assert "MULTI [1.0, 3.0] [1.00390625, 3.0]" in out.stdout, out.stdout + out.stderr[-3000:]
+
+
+@pytest.mark.parametrize("limit, expected", [("4GiB", 4 << 30), ("1.5G", 3 << 29),
+                                             ("512 MiB", 512 << 20), ("2KB", 2048)])
+def test_pool_limit_from_the_environment(limit, expected):
+    out = _py("""
+        import tensorweave as tw
+        from tensorweave.backends.cupy import memory_info
+        info = next(i for i in tw.list_backends() if i.name == "cupy")
+        print("AVAILABLE", info.available, memory_info()["limit_bytes"])
+    """, TENSORWEAVE_CUPY_POOL_LIMIT=limit)
+    assert f"AVAILABLE True {expected}" in out.stdout, out.stdout + out.stderr[-3000:]
+
+
+def test_bad_pool_limit_makes_the_backend_unavailable_with_the_reason():
+    out = _py("""
+        import tensorweave as tw
+        info = next(i for i in tw.list_backends() if i.name == "cupy")
+        print("AVAILABLE", info.available, "|", info.reason)
+    """, TENSORWEAVE_CUPY_POOL_LIMIT="4 gigs")
+    assert "AVAILABLE False" in out.stdout, out.stdout + out.stderr[-3000:]
+    assert "TENSORWEAVE_CUPY_POOL_LIMIT" in out.stdout and "'4 gigs'" in out.stdout

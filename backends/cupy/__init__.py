@@ -17,6 +17,7 @@ from typing import Any
 from tensorweave import dtypes as _dt
 from tensorweave.backend_api import Backend
 from tensorweave.dtypes import DType
+from tensorweave.errors import InvalidArgumentError
 
 __all__ = ["CupyBackend", "probe"]
 
@@ -73,7 +74,12 @@ class CupyBackend(Backend):
         self.kernels = make_kernels(cp, self._dtypes.__getitem__)
         limit = os.environ.get("TENSORWEAVE_CUPY_POOL_LIMIT")
         if limit:
-            set_memory_limit(limit)
+            try:
+                set_memory_limit(limit)
+            except InvalidArgumentError as exc:
+                # instantiation never fails: a bad limit makes the backend unavailable,
+                # and availability() (tw.list_backends, `tensorweave info`) says why
+                self._ok, self._reason = False, f"TENSORWEAVE_CUPY_POOL_LIMIT: {exc}"
 
     def availability(self) -> tuple[bool, str]:
         return self._ok, self._reason
@@ -93,12 +99,40 @@ class CupyBackend(Backend):
     def prepare(self, op_name: str, attrs: dict[str, Any], in_specs: Sequence[Any],
                 out_specs: Sequence[Any]) -> Callable[..., Any] | None:
         fn = super().prepare(op_name, attrs, in_specs, out_specs)
-        if fn is None or not any(s.dtype is _dt.bfloat16 for s in out_specs):
+        bf16 = [s.dtype is _dt.bfloat16 for s in out_specs]
+        if fn is None or not any(bf16):
             return fn
         from tensorweave.backends.numpy.dtypes import round_bfloat16
 
         xp = self.xp
-        return lambda *arrays: round_bfloat16(xp, fn(*arrays))
+        if len(out_specs) == 1:
+            return lambda *arrays: round_bfloat16(xp, fn(*arrays))
+        return lambda *arrays: tuple(round_bfloat16(xp, r) if b else r
+                                     for r, b in zip(fn(*arrays), bf16))
+
+    # ---- compiled plans -----------------------------------------------------------------
+    def prepare_out(self, op_name: str, attrs: dict[str, Any], in_specs: Sequence[Any],
+                    out_specs: Sequence[Any]) -> Callable[..., Any] | None:
+        """The NumPy backend's out-kernels over ``cupy`` (see
+        :mod:`tensorweave.backends.numpy.out_kernels`): a compiled plan writes into
+        preallocated device buffers instead of allocating from the pool per op."""
+        from tensorweave.backends.numpy import out_kernels
+
+        return out_kernels.prepare_out(self.xp, self._dtypes.__getitem__, op_name, attrs,
+                                       in_specs, out_specs)
+
+    def empty(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        return self.xp.empty(shape, dtype=self._dtypes[dtype])
+
+    def can_overwrite(self, array: Any) -> bool:
+        # CuPy's flags have no ``writeable``: device arrays always are
+        if type(array) is not self.xp.ndarray or array.base is not None \
+                or not array.flags.c_contiguous:
+            return False
+        # memory imported through DLPack (or wrapped from a raw pointer) still belongs to
+        # its producer (a torch tensor ...): never write into it
+        mem = getattr(array.data, "mem", None)
+        return type(mem).__name__ not in ("DLPackMemory", "UnownedMemory")
 
     def fused_kernel(self, group: Any) -> Any:
         from .fused import build_fused_kernel
@@ -126,7 +160,12 @@ class CupyBackend(Backend):
         return self.xp.asnumpy(array).ravel().tolist()
 
     def scalar(self, value: bool | int | float, dtype: DType) -> Any:
-        return self.xp.asarray(value, dtype=self._dtypes[dtype])
+        arr = self.xp.asarray(value, dtype=self._dtypes[dtype])
+        if dtype is _dt.bfloat16:
+            from tensorweave.backends.numpy.dtypes import round_bfloat16
+
+            return round_bfloat16(self.xp, arr)
+        return arr
 
     def is_native(self, obj: Any) -> bool:
         return self.xp is not None and isinstance(obj, self.xp.ndarray)
@@ -143,22 +182,49 @@ class CupyBackend(Backend):
         return None
 
 
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20,
+               "MB": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30,
+               "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}
+
+
+def parse_memory_limit(limit: Any) -> tuple[str, float | int]:
+    """``("fraction", f)`` or ``("size", bytes)`` for a pool limit: bytes (``1073741824``),
+    a size with a binary unit (``"4GB"``, ``"4GiB"``, ``"1.5G"``, ``"512 MiB"``; K/M/G/T,
+    with or without ``B``/``iB``, all powers of 1024) or a percentage of the device memory
+    (``"50%"``). Raises :class:`~tensorweave.errors.InvalidArgumentError` on anything else."""
+    text = str(limit).strip()
+    try:
+        if text.endswith("%"):
+            fraction = float(text[:-1]) / 100.0
+            if not 0.0 <= fraction <= 1.0:
+                raise ValueError
+            return "fraction", fraction
+        number = text.rstrip("BbIiKkMmGgTt ")
+        unit = text[len(number):].strip().upper()
+        size = float(number) * _SIZE_UNITS[unit]
+        if not 0 <= size < float(1 << 63):
+            raise ValueError
+        return "size", int(size)
+    except (ValueError, KeyError):
+        raise InvalidArgumentError(
+            f"bad CuPy memory pool limit {limit!r}: give bytes (1073741824), a size with a "
+            f"unit (4GiB, 4GB, 1.5G, 512MiB; powers of 1024) or a percentage of the device "
+            f"memory (50%)") from None
+
+
 def set_memory_limit(limit: Any) -> None:
-    """Cap CuPy's memory pool: bytes (``1073741824``), a size (``"4GB"``) or a fraction of
-    the device memory (``"50%"``), as ``cupy.get_default_memory_pool().set_limit``."""
+    """Cap CuPy's memory pool (``cupy.get_default_memory_pool().set_limit``); ``limit`` as
+    :func:`parse_memory_limit` reads it, ``0`` for no limit. The environment variable
+    ``TENSORWEAVE_CUPY_POOL_LIMIT`` is applied when the backend is instantiated; a bad
+    value there makes the backend unavailable, with the reason in ``availability()``."""
+    kind, value = parse_memory_limit(limit)
     import cupy as cp  # type: ignore[import-not-found]
 
     pool = cp.get_default_memory_pool()
-    text = str(limit).strip()
-    if text.endswith("%"):
-        pool.set_limit(fraction=float(text[:-1]) / 100.0)
-        return
-    units = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
-    for suffix, mult in units.items():
-        if text.upper().endswith(suffix):
-            pool.set_limit(size=int(float(text[:-2]) * mult))
-            return
-    pool.set_limit(size=int(text))
+    if kind == "fraction":
+        pool.set_limit(fraction=value)
+    else:
+        pool.set_limit(size=value)
 
 
 def memory_info() -> dict[str, int]:

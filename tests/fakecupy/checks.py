@@ -270,6 +270,81 @@ def check_memory_pool() -> dict:
     return {"ok": not failures, "failures": failures}
 
 
+def check_plan_buffers() -> dict:
+    """Compiled plans on cupy use the out-kernels: buffers preallocated once and reused
+    (fewer pool allocations per step than there are steps, a flat pool), parameters
+    donated and updated in place, with the same values as eager cupy and as numpy."""
+    from cupy import _core
+
+    rs = np.random.RandomState(0)
+    arrays = [rs.randn(64, 32).astype("float32"), rs.randn(128, 64).astype("float32"),
+              rs.randn(128, 32).astype("float32")]
+
+    def loss_fn(w, x, y):
+        h = ops.tanh(ops.matmul(x, w))
+        return ops.mean(ops.square(ops.sigmoid(h) * 2.0 - y))
+
+    grad = tw.value_and_grad(loss_fn)
+
+    def step(w, x, y):
+        loss, g = grad(w, x, y)
+        return w - 0.1 * g, loss
+
+    n_alloc = [0]
+    alloc = _core.POOL.alloc
+
+    def counting(nbytes):
+        n_alloc[0] += 1
+        return alloc(nbytes)
+
+    res, out = {}, {}
+    for name in ("numpy", "cupy"):
+        with tw.backend_scope(name):
+            w, x, y = (ops.convert_to_tensor(a) for a in arrays)
+            jitted = tw.jit(step)
+            eager = step(w, x, y)
+            w2, loss = jitted(w, x, y)
+            w2, loss = jitted(w2, x, y)
+            pool = cupy.get_default_memory_pool()
+            used = []
+            _core.POOL.alloc = counting
+            n_alloc[0] = 0
+            try:
+                for _ in range(5):
+                    w2, loss = jitted(w2, x, y)
+                    used.append(pool.used_bytes())
+            finally:
+                _core.POOL.alloc = alloc
+            if name == "cupy":
+                out["allocs_per_step"] = n_alloc[0] / 5
+                out["used_bytes"] = used
+            res[name] = ([ops.convert_to_numpy(t) for t in eager],
+                         [ops.convert_to_numpy(w2), ops.convert_to_numpy(loss)])
+    failures = []
+    for a, b in zip(res["numpy"][0] + res["numpy"][1], res["cupy"][0] + res["cupy"][1]):
+        if not _bits_equal(a, b):
+            failures.append(f"cupy {b.ravel()[:3]} != numpy {a.ravel()[:3]}")
+    with tw.backend_scope("cupy"):
+        from tensorweave.graph.executor import compile_graph
+
+        plan = compile_graph(tw.trace(step, *arrays), tw.get_backend("cupy"))
+        out["buffer_steps"] = sum(1 for k in plan.step_storage if k.startswith("buffer"))
+        out["n_steps"] = len(plan.step_storage)
+        be = tw.get_backend("cupy")
+        a = cupy.zeros((4, 4), "float32")
+        imported = cupy.from_dlpack(np.zeros((4, 4), "float32"), copy=True)
+        out["can_overwrite"] = [be.can_overwrite(a), be.can_overwrite(a[1:]),
+                                be.can_overwrite(a.T), be.can_overwrite(imported),
+                                be.can_overwrite(np.zeros(3))]
+    if out["can_overwrite"] != [True, False, False, False, False]:
+        failures.append(f"can_overwrite {out['can_overwrite']}")
+    if not out["buffer_steps"] or out["allocs_per_step"] >= out["n_steps"]:
+        failures.append("plan buffers are not used")
+    if len(set(out["used_bytes"])) != 1:
+        failures.append(f"pool grows: {out['used_bytes']}")
+    return {"ok": not failures, "failures": failures, **out}
+
+
 CHECKS = {n[len("check_"):]: f for n, f in dict(globals()).items() if n.startswith("check_")}
 
 

@@ -98,13 +98,15 @@ def _asnumpy(a: Any, stream: Any = None, order: str = "C", out: Any = None, *,
 
 def _from_dlpack(array: Any, *, device: Any = None, copy: Any = None) -> Any:
     if isinstance(array, ndarray):
-        return ndarray(_array=array._a.view(), _base=array._base or array)
+        return ndarray(_array=array._a.view(), _base=_core.owner_of(array))
     dev = array.__dlpack_device__() if hasattr(array, "__dlpack_device__") else None
     if dev is not None and dev[0] == 1 and copy is not True:
         raise BufferError("fake cupy: a CPU DLPack tensor cannot be imported without "
                           "copy=True")
     _core.note_h2d()
-    return wrap(_np.array(_np.from_dlpack(array), copy=True))
+    # its memory stays the producer's (a.data.mem is a DLPackMemory), base is None
+    return ndarray(_array=_np.array(_np.from_dlpack(array), copy=True),
+                   _base=_core.DLPACK_IMPORTED)
 
 
 def _get_array_module(*args: Any) -> Any:
@@ -188,7 +190,7 @@ def _take_along_axis(a: Any, indices: Any, axis: Any) -> Any:
 
 def _as_strided(x: Any, shape: Any = None, strides: Any = None) -> Any:
     res = _np.lib.stride_tricks.as_strided(x._a, shape=shape, strides=strides)
-    return ndarray(_array=res, _base=x._base or x)
+    return ndarray(_array=res, _base=_core.owner_of(x))
 
 
 def _get_default_memory_pool() -> Any:

@@ -443,6 +443,9 @@ for _op, _uf in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equ
     setattr(ndarray, f"__{_op}__", lambda self, o, _u=_uf: self._bin(_u, o))
 
 
+DLPACK_IMPORTED = object()  # ndarray._base of an array imported through DLPack (base None)
+
+
 class _Opaque:
     """The base of a view whose owner is not a fake array (only ``is not None`` matters)."""
 
@@ -456,8 +459,13 @@ def _shares(res: np.ndarray, a: np.ndarray) -> bool:
     return a.base is not None and res.base is a.base
 
 
+def owner_of(a: ndarray) -> ndarray:
+    """The array a view of ``a`` has as its base (CuPy: the array owning the memory)."""
+    return a._base if a._base is not None and a._base is not DLPACK_IMPORTED else a
+
+
 def _view(owner: ndarray, arr: np.ndarray) -> ndarray:
-    base = owner._base if owner._base is not None else owner
+    base = owner_of(owner)
     return ndarray(_array=arr, _base=base)
 
 

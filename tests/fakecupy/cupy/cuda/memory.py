@@ -13,10 +13,15 @@ class OutOfMemoryError(MemoryError):
                          f"(allocated so far: {total:,} bytes, limit set to: {limit:,} bytes).")
 
 
+class DLPackMemory:
+    """Stands for ``cupy._core.dlpack.DLPackMemory``: the memory of an array imported
+    through DLPack, owned by its producer (real CuPy: ``a.data.mem`` of such an array)."""
+
+
 class MemoryPointer:
     def __init__(self, arr: Any) -> None:
         self.ptr = arr._a.__array_interface__["data"][0]
-        self.mem = None
+        self.mem = DLPackMemory() if arr._base is _core.DLPACK_IMPORTED else None
 
 
 class MemoryPool:
