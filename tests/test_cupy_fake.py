@@ -265,3 +265,40 @@ def test_bad_pool_limit_makes_the_backend_unavailable_with_the_reason():
     """, TENSORWEAVE_CUPY_POOL_LIMIT="4 gigs")
     assert "AVAILABLE False" in out.stdout, out.stdout + out.stderr[-3000:]
     assert "TENSORWEAVE_CUPY_POOL_LIMIT" in out.stdout and "'4 gigs'" in out.stdout
+
+
+def test_erf_and_float16_matmul_are_single_device_kernels():
+    """erf is one ElementwiseKernel (not a ~1300-launch float64 series) and float16 matmul
+    goes straight to cuBLAS (no float32 copies); values as on the numpy backend."""
+    out = _py("""
+        import numpy as np, cupy
+        import tensorweave as tw
+        from tensorweave import ops
+        x = np.concatenate([np.linspace(-6, 6, 501), [np.nan, np.inf, -np.inf, -0.0, 1e-30]])
+        rs = np.random.RandomState(0)
+        a, b = rs.randn(16, 64), rs.randn(64, 8)
+        for dt in ("float16", "float32", "float64"):
+            res = {}
+            for name in ("numpy", "cupy"):
+                with tw.backend_scope(name):
+                    t = ops.convert_to_tensor(x.astype(dt))
+                    ta = ops.convert_to_tensor(a.astype(dt))
+                    tb = ops.convert_to_tensor(b.astype(dt))
+                    if name == "cupy":
+                        cupy._fake_reset_counts()
+                    e = ops.erf(t)
+                    k_erf = cupy._fake_kernel_count()
+                    if name == "cupy":
+                        cupy._fake_reset_counts()
+                    m = ops.matmul(ta, tb)
+                    k_mm = cupy._fake_kernel_count()
+                    res[name] = ops.convert_to_numpy(e), ops.convert_to_numpy(m)
+            (e0, m0), (e1, m1) = res["numpy"], res["cupy"]
+            np.testing.assert_allclose(e1, e0, rtol=0, atol=1e-14, equal_nan=True)
+            np.testing.assert_allclose(m1.astype("f8"), m0.astype("f8"),
+                                       rtol=2e-3 if dt == "float16" else 1e-6, atol=1e-2)
+            print(dt, "KERNELS", k_erf, k_mm)
+    """)
+    assert out.returncode == 0, out.stdout + out.stderr[-4000:]
+    for dt in ("float16", "float32", "float64"):
+        assert f"{dt} KERNELS 1 1" in out.stdout, out.stdout
