@@ -302,3 +302,43 @@ def test_erf_and_float16_matmul_are_single_device_kernels():
     assert out.returncode == 0, out.stdout + out.stderr[-4000:]
     for dt in ("float16", "float32", "float64"):
         assert f"{dt} KERNELS 1 1" in out.stdout, out.stdout
+
+
+def test_fit_evaluate_predict_accept_cupy_arrays():
+    out = _py("""
+        import numpy as np, cupy
+        import tensorweave as tw
+        from tensorweave import layers, ops
+        rs = np.random.RandomState(0)
+        x = rs.randn(64, 6).astype("float32")
+        y = (x[:, 0] > 0).astype("int32")
+        sw = np.ones(64, "float32")
+        xc, yc, swc = cupy.asarray(x), cupy.asarray(y), cupy.asarray(sw)
+        for name in ("cupy", "numpy"):
+            res = {}
+            for tag, (xx, yy, ww) in {"host": (x, y, sw), "device": (xc, yc, swc)}.items():
+                with tw.backend_scope(name):
+                    tw.utils.set_random_seed(0)
+                    m = tw.Sequential([tw.Input((6,)), layers.Dense(4, activation="relu"),
+                                       layers.Dense(2, activation="softmax")])
+                    m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+                    h = m.fit(xx, yy, sample_weight=ww, batch_size=16, epochs=2, verbose=0,
+                              validation_split=0.25)
+                    ev = m.evaluate(xx, yy, verbose=0)
+                    p = m.predict(xx, verbose=0)
+                    ds = tw.data.Dataset.from_tensor_slices((xx, yy)).batch(16)
+                    ev_ds = m.evaluate(ds, verbose=0)
+                    a, b = tw.utils.train_test_split(xx, test_size=0.25, random_state=0)
+                    res[tag] = (h.history["loss"], ev, p, ev_ds, a, b,
+                                ops.convert_to_numpy(xx))
+            for u, v in zip(res["host"], res["device"]):
+                np.testing.assert_allclose(np.asarray(v, dtype="f8"), np.asarray(u, dtype="f8"),
+                                           rtol=1e-6)
+            print("OK", name)
+        with tw.backend_scope("cupy"):
+            cupy._fake_reset_counts()
+            t = ops.convert_to_tensor(xc)   # stays on the device: no transfer either way
+            print("NATIVE", cupy._fake_sync_count(), cupy._fake_h2d_count())
+    """)
+    assert "OK cupy" in out.stdout and "OK numpy" in out.stdout, out.stdout + out.stderr[-4000:]
+    assert "NATIVE 0 0" in out.stdout, out.stdout

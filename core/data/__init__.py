@@ -27,10 +27,10 @@ def _np() -> Any:
 
 
 def _as_numpy(x: Any) -> Any:
+    from ..utils.host import to_host
+
     np = _np()
-    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        x = x.numpy()
-    a = np.asarray(x)
+    a = to_host(x)
     return a.astype(np.float32) if a.dtype == np.float64 else a
 
 

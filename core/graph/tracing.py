@@ -132,7 +132,7 @@ LEAF = _Leaf()
 
 def _is_array_leaf(x: Any) -> bool:
     return isinstance(x, TensorBase) or (type(x).__module__ == "numpy" and hasattr(x, "dtype")) or \
-        hasattr(x, "__array_interface__")
+        hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__")
 
 
 def tree_flatten(tree: Any) -> tuple[list, Any]:

@@ -45,6 +45,8 @@ def convert_to_numpy(x: Any) -> Any:
         return x.numpy()
     if is_symbolic(x):
         raise TypeError("convert_to_numpy: a symbolic tensor has no values; run the graph")
+    if hasattr(x, "__cuda_array_interface__") and hasattr(x, "get"):
+        return x.get()  # a cupy.ndarray: np.asarray refuses it
     return np.asarray(x)
 
 

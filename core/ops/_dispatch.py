@@ -252,6 +252,10 @@ def convert_to_tensor(data: Any, dtype: Any = None, *, backend: Backend | str | 
         out_dtype = target or inferred
         return wrap(be.from_flat(_fit_values(values, out_dtype, where), shape, out_dtype),
                     shape, out_dtype, be)
+    if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
+        # a device array of another backend (a cupy.ndarray on the numpy backend):
+        # np.asarray refuses it, .get() copies it to the host once
+        return convert_to_tensor(data.get(), dtype, backend=be, where=where)
     if hasattr(data, "__array__") or hasattr(data, "__array_interface__"):
         import numpy as np
 

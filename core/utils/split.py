@@ -7,6 +7,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from ..errors import InvalidArgumentError, ShapeError
+from .host import to_host
 
 __all__ = ["train_test_split"]
 
@@ -18,8 +19,9 @@ def _as_indexable(a: Any) -> Any:
         return None
     if isinstance(a, list):
         return a
-    if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
-        a = a.numpy()
+    if hasattr(a, "__cuda_array_interface__") or \
+            hasattr(a, "numpy") and not isinstance(a, np.ndarray):
+        a = to_host(a)
     if not hasattr(a, "shape"):
         a = np.asarray(a)
     return a
@@ -123,7 +125,7 @@ def _approximate_mode(class_counts: Any, n_draws: int, rng: Any) -> Any:
 def _stratified(y: Any, n_train: int, n_test: int, rng: Any) -> tuple[Any, Any]:
     import numpy as np
 
-    y = np.asarray(y.numpy() if hasattr(y, "numpy") and not isinstance(y, np.ndarray) else y)
+    y = to_host(y)
     if y.ndim == 2:  # one-hot or multilabel rows: each distinct row is one stratum
         y = np.array([" ".join(row.astype("str")) for row in y])
     classes, y_indices = np.unique(y, return_inverse=True)

@@ -19,6 +19,7 @@ import numpy as np
 
 from tensorweave.errors import InvalidArgumentError, ShapeError
 from tensorweave.graph.tracing import tree_flatten, tree_unflatten
+from tensorweave.utils.host import to_host
 
 
 def to_numpy_tree(data: Any) -> Any:
@@ -28,8 +29,7 @@ def to_numpy_tree(data: Any) -> Any:
     leaves, tree = tree_flatten(data)
     out = []
     for x in leaves:
-        a = np.asarray(x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray)
-                       else x)
+        a = x if type(x) is np.ndarray else to_host(x)
         if a.dtype == np.float64:
             a = a.astype(np.float32)
         out.append(a)
@@ -96,7 +96,8 @@ class ArrayData:
         self.n = num_samples(self.x)
         if self.y is not None and num_samples(self.y) != self.n:
             raise ShapeError(f"fit: x has {self.n} samples but y has {num_samples(self.y)}")
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+        sw = None if sample_weight is None else \
+            np.asarray(to_host(sample_weight), dtype=np.float32)
         if class_weight is not None:
             sw = _class_weights(self.y, class_weight, sw)
         self.sample_weight = sw
@@ -228,7 +229,7 @@ class IterableData:
         for batch in it:
             x, y, sw = split_batch(batch)
             yield to_numpy_tree(x), to_numpy_tree(y), \
-                None if sw is None else np.asarray(sw, dtype=np.float32)
+                None if sw is None else np.asarray(to_host(sw), dtype=np.float32)
             count += 1
             if steps is not None and count >= steps:
                 exhausted = False
