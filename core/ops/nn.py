@@ -370,7 +370,8 @@ def _windows(x: Any, sizes: tuple, strides: tuple, pads: tuple, value: Any) -> A
     from .shape import reshape
 
     p = extract_patches(_pad_spatial(x, pads, value), sizes, strides)
-    return reshape(p, tuple(p.shape[:-1]) + (math.prod(sizes), x.shape[-1]))
+    lead = tuple(-1 if d is None else d for d in p.shape[:-1])  # an unknown batch size
+    return reshape(p, lead + (math.prod(sizes), x.shape[-1]))
 
 
 def _max_pool_impl(x: Any, sizes: tuple, strides: tuple, pads: tuple) -> Any:
