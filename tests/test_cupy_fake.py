@@ -342,3 +342,16 @@ def test_fit_evaluate_predict_accept_cupy_arrays():
     """)
     assert "OK cupy" in out.stdout and "OK numpy" in out.stdout, out.stdout + out.stderr[-4000:]
     assert "NATIVE 0 0" in out.stdout, out.stdout
+
+
+def test_batch_logs_and_predictions_cost_one_transfer_each():
+    """A live progress bar (or a batch-end callback) reads each batch's logs with one
+    device->host copy, not one per key; predict copies its outputs out once."""
+    out = _run([str(ROOT / "tests" / "fakecupy" / "sync_probe.py")])
+    assert out.returncode == 0, out.stdout + out.stderr[-4000:]
+    counts = json.loads(out.stdout.strip().splitlines()[-1])
+    batches, epochs = 8, 2
+    assert counts["fit_live_bar"] <= batches * epochs + epochs, counts
+    assert counts["fit_batch_end_callback"] <= batches * epochs + epochs, counts
+    assert counts["evaluate_live_bar"] <= batches + 1, counts
+    assert counts["predict"] <= 1, counts

@@ -90,8 +90,13 @@ class _Step:
         """The result as ``{key: float}`` (what callbacks and ``History`` receive)."""
         if self.log_index is None:
             return _floats(self.result(outs))
+        index = self.log_index
+        if len(index) > 1:
+            first = outs[index[0][1]]
+            if not (type(first) is np.ndarray or isinstance(first, np.generic)):
+                return self._device_logs(outs)
         logs = {}
-        for k, i in self.log_index:
+        for k, i in index:
             o = outs[i]
             if type(o) is np.ndarray and o.ndim == 0 or isinstance(o, np.generic):
                 logs[k] = float(o)
@@ -99,6 +104,16 @@ class _Step:
                 s, d = self.specs[i]
                 logs[k] = float(wrap(o, s, d, self.backend))
         return logs
+
+    def _device_logs(self, outs: list) -> dict:
+        """Logs of device arrays: the scalars stacked on the device and copied to the
+        host at once, one synchronisation per batch instead of one per key."""
+        be = self.backend
+        ts = [wrap(outs[i], *self.specs[i], be) for _, i in self.log_index]
+        if len({t.dtype for t in ts}) > 1:
+            ts = [ops.cast(t, "float64") for t in ts]
+        values = ops.convert_to_numpy(ops.stack(ts)).tolist()
+        return {k: float(v) for (k, _), v in zip(self.log_index, values)}
 
 
 class Trainer:
@@ -480,10 +495,24 @@ class Trainer:
         adapter = _data.adapt(x, None, None, batch_size, False, steps=steps)
         be = current()
         outs: list = []
+        # off the host (a GPU), batch results stay on the device and are copied out a
+        # few MiB at a time (one concatenation and one transfer per output and chunk)
+        host = be.shares_host_memory
+        pending: list = []
+        pending_bytes = 0
         for bx, _, _ in adapter.batches(None):
             step, arrays = self._execute("predict", bx, None, None, be)
             leaves, tree = tree_flatten(step.result(arrays))
-            outs.append(([ops.convert_to_numpy(t) for t in leaves], tree))
+            if host:
+                outs.append(([ops.convert_to_numpy(t) for t in leaves], tree))
+                continue
+            pending.append(leaves)
+            pending_bytes += sum(int(np.prod(t.shape)) * t.dtype.itemsize for t in leaves)
+            if pending_bytes >= _PREDICT_CHUNK_BYTES:
+                outs.append((_to_host_concat(pending), tree))
+                pending, pending_bytes = [], 0
+        if pending:
+            outs.append((_to_host_concat(pending), tree))
         if not outs:
             raise InvalidArgumentError("predict: no data")
         tree = outs[0][1]
@@ -613,6 +642,18 @@ def _batch_listeners(cbs: Any, prefix: str) -> tuple[bool, bool, bool]:
         need = True
         break
     return begin, bool(end_cbs), need
+
+
+_PREDICT_CHUNK_BYTES = 16 << 20
+
+
+def _to_host_concat(batches: list) -> list:
+    """Per output: the batches' device tensors concatenated on the device, then one
+    NumPy copy."""
+    if len(batches) == 1:
+        return [ops.convert_to_numpy(t) for t in batches[0]]
+    return [ops.convert_to_numpy(ops.concatenate(list(col), axis=0))
+            for col in zip(*batches)]
 
 
 def _floats(logs: dict) -> dict:
