@@ -413,3 +413,34 @@ def test_predict_advances_stateful_states_like_keras():
     assert not np.allclose(first, second)  # the state carried over
     model.reset_states()
     np.testing.assert_allclose(model.predict(x, verbose=0), first, rtol=1e-6)
+
+
+# ---- sequences of unknown length (Input((None, features))) ------------------------------------
+def test_models_over_sequences_of_unknown_length(tmp_path):
+    tw.utils.set_random_seed(0)
+    model = tw.Sequential([tw.Input((None, 2)), L.LSTM(4, return_sequences=True),
+                           L.TimeDistributed(L.Dense(3)), L.GRU(5), L.Dense(1)])
+    shapes = [tuple(layer.compute_output_shape((None, None, 2)))
+              for layer in model.layers[:1]]
+    assert shapes == [(None, None, 4)]
+    assert tuple(model.compute_output_shape((None, None, 2))) == (None, 1)
+    model.compile(loss="mse", optimizer="sgd")
+    x10, x15 = rand(6, 10, 2), rand(3, 15, 2)
+    model.fit(x10, x10.sum((1, 2))[:, None], epochs=1, verbose=0)
+    for x in (x10, x15):  # each length unrolls over its own steps
+        want = as_np(model(x))
+        np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "m.tw")
+    again = tw.models.load_model(tmp_path / "m.tw")
+    np.testing.assert_allclose(again.predict(x15, verbose=0), model.predict(x15, verbose=0),
+                               rtol=1e-6)
+    inp = tw.Input((None, 2))
+    bi = tw.Model(inp, L.Bidirectional(L.SimpleRNN(3, return_sequences=True))(inp))
+    assert bi.predict(x15, verbose=0).shape == (3, 15, 6)
+
+
+def test_tracing_over_an_unknown_number_of_steps_is_a_clear_error():
+    layer = L.SimpleRNN(2)
+    layer(rand(1, 3, 2))
+    with pytest.raises(ShapeError, match="timesteps must be known"):
+        tw.trace(layer, tw.placeholder((None, None, 2), "float64"))

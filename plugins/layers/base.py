@@ -30,6 +30,24 @@ _training: ContextVar[bool | None] = ContextVar("tw_training", default=None)
 # True inside a layer's ``__call__``: only the outermost call clears the losses that the
 # previous call added (``add_loss``, activity regularizers), as Keras does
 _in_call: ContextVar[bool] = ContextVar("tw_in_layer_call", default=False)
+# True while a layer is called only to learn output shapes: on ``tw.Input`` tensors (the
+# functional API records the call and runs the layer again on data) or in
+# ``compute_output_shape``. Layers that need a size only data gives (the number of
+# timesteps a recurrent layer unrolls) may then return outputs of the right shape.
+_shape_only: ContextVar[bool] = ContextVar("tw_shape_only", default=False)
+
+
+def in_shape_inference(x: Any = None) -> bool:
+    """Whether the current layer call only infers shapes (see ``_shape_only``): inside a
+    functional-API call or ``compute_output_shape``, or on a symbolic ``x`` outside any
+    trace (a placeholder that no compiled graph will run, as ``summary`` uses)."""
+    if _shape_only.get():
+        return True
+    if x is None or not ops.is_symbolic(x):
+        return False
+    from tensorweave.graph.tracing import _var_nodes
+
+    return _var_nodes.get() is None
 _node_ids = itertools.count()
 
 
@@ -377,7 +395,9 @@ class Layer:
         outermost = not _in_call.get()
         if outermost:
             self._clear_call_losses()
+        symbolic = any(getattr(t, "_keras_history", None) is not None for t in converted)
         token = _in_call.set(True)
+        shape_token = _shape_only.set(True) if symbolic else None
         try:
             with ctx, cast_ctx:
                 outputs = self.call(inputs, *args, **kwargs)
@@ -386,8 +406,9 @@ class Layer:
                     if ops.is_tensor(out) and out.dtype.is_floating:
                         self.add_loss(ops.cast(self.activity_regularizer(out), "float32"))
         finally:
+            if shape_token is not None:
+                _shape_only.reset(shape_token)
             _in_call.reset(token)
-        symbolic = any(getattr(t, "_keras_history", None) is not None for t in converted)
         if symbolic:
             outputs = self._fresh_symbolic_outputs(outputs)
         self._set_output_masks(inputs, outputs, previous_mask)
@@ -476,7 +497,11 @@ class Layer:
                 return {k: make(v) for k, v in s.items()}
             return placeholder(tuple(s), self.compute_dtype)
 
-        out = self.call_for_shape(make(input_shape))
+        token = _shape_only.set(True)
+        try:
+            out = self.call_for_shape(make(input_shape))
+        finally:
+            _shape_only.reset(token)
         leaves, tree = tree_flatten(out)
         shapes = [tuple(t.shape) for t in leaves]
         return tree_unflatten(tree, shapes)

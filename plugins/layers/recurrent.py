@@ -43,7 +43,7 @@ from tensorweave import random as _random
 from tensorweave.errors import InvalidArgumentError, ShapeError
 from tensorweave.variables import StatelessScope, current_substitution
 
-from .base import Layer
+from .base import Layer, in_shape_inference
 from .reshaping import layer_label
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
@@ -275,6 +275,8 @@ class _RNN(Layer):
             raise ShapeError(f"{where}: argument 'inputs': expected shape (batch, timesteps, "
                              f"features), got {tuple(inputs.shape)}")
         steps = inputs.shape[1]
+        if steps is None and in_shape_inference(inputs):
+            return self._shape_only_outputs(inputs)
         if steps is None or steps == 0:
             raise ShapeError(f"{where}: argument 'inputs': the number of timesteps must be "
                              f"known and positive (the time loop is unrolled), got shape "
@@ -323,6 +325,22 @@ class _RNN(Layer):
         output = ops.stack(outputs, axis=1) if self.return_sequences else out
         if self.return_state:
             return [output, *states]
+        return output
+
+    def _shape_only_outputs(self, inputs: Any) -> Any:
+        """Outputs of the right shapes for a sequence of unknown length (``Input((None,
+        features))``): the functional API and ``compute_output_shape`` only need shapes;
+        the layer unrolls over the real number of steps when it runs on data."""
+        if inputs.shape[-1] != self.kernel.shape[0]:
+            raise ShapeError(f"{layer_label(self)}: argument 'inputs': expected "
+                             f"{self.kernel.shape[0]} features, got shape "
+                             f"{tuple(inputs.shape)}")
+        x = inputs if inputs.dtype.is_floating else ops.cast(inputs, self.compute_dtype)
+        seq = ops.matmul(x, self.kernel.value[:, :self.units])  # (batch, None, units)
+        last = ops.sum(seq, axis=1)
+        output = seq if self.return_sequences else last
+        if self.return_state:
+            return [output, *[last for _ in self._state_names]]
         return output
 
     def _step_mask(self, mask: Any, shape: tuple) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from tensorweave import ops
 from tensorweave.errors import InvalidArgumentError, ShapeError
 
-from .base import Layer
+from .base import Layer, in_shape_inference
 from .reshaping import layer_label
 
 __all__ = ["TimeDistributed", "Bidirectional"]
@@ -56,6 +56,13 @@ class TimeDistributed(Layer):
             raise ShapeError(f"{layer_label(self)}: argument 'inputs': expected at least 3 "
                              f"dimensions (batch, timesteps, ...), got shape {shape}")
         batch, steps = shape[0], shape[1]
+        if steps is None and in_shape_inference(inputs) and \
+                all(d is not None for d in shape[2:]):
+            # sequences of unknown length: shapes only (the layer runs per step on data)
+            y0 = self.layer(ops.take(inputs, 0, axis=1))
+            return ops.add(ops.expand_dims(y0, 1),
+                           ops.zeros_like(inputs[(slice(None), slice(None)) +
+                                                 (0,) * (len(shape) - 3) + (slice(0, 1),)]))
         if steps is None or any(d is None for d in shape[2:]):
             raise ShapeError(f"{layer_label(self)}: argument 'inputs': the timesteps and "
                              f"feature dimensions must be known, got shape {shape}")
@@ -169,8 +176,8 @@ class Bidirectional(Layer):
         if self.return_state:
             states = [*y_f[1:], *y_b[1:]]
             y_f, y_b = y_f[0], y_b[0]
-        if self.return_sequences:
-            y_b = ops.flip(y_b, axis=1)
+        if self.return_sequences and not (y_b.shape[1] is None and in_shape_inference(y_b)):
+            y_b = ops.flip(y_b, axis=1)  # (shapes only: nothing to reverse)
         if self.merge_mode == "concat":
             out: Any = ops.concatenate([y_f, y_b], axis=-1)
         elif self.merge_mode == "sum":

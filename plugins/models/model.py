@@ -242,7 +242,13 @@ class Sequential(Model):
 
     def _maybe_build_known(self) -> None:
         if self._input_shape is not None and self._layers:
-            Layer.__call__(self, placeholder(self._input_shape, self._input_dtype))
+            from ..layers.base import _shape_only
+
+            token = _shape_only.set(True)  # building from shapes; data comes later
+            try:
+                Layer.__call__(self, placeholder(self._input_shape, self._input_dtype))
+            finally:
+                _shape_only.reset(token)
             self.built = True
 
     def _build_from_batch(self, x: Any) -> None:
