@@ -80,3 +80,10 @@ def test_cnn_shapes_folder_with_image_data_generator(capsys, tmp_path):
     assert acc >= 0.9
     assert "Found 60 images belonging to 3 classes." in out and "test accuracy" in out
     assert (tmp_path / "shapes" / "train" / "triangle" / "triangle_19.png").exists()
+
+
+def test_text_sequences_with_masks_lstm_and_attention(capsys):
+    results = _load("text_sequences").main(epochs=8, verbose=0)
+    assert set(results) == {"bidirectional LSTM", "self-attention"}
+    assert min(results.values()) > 0.9, results
+    assert "test accuracy" in capsys.readouterr().out
