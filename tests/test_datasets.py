@@ -15,6 +15,7 @@ import io
 import os
 import socket
 import struct
+import sys
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,7 +34,8 @@ from tensorweave.datasets import (
     mnist,
     simulate,
 )
-from tensorweave.errors import InvalidArgumentError, TensorweaveError
+from tensorweave.datasets._safe_pickle import UnsafePickleError, load_npz, loads_object_array
+from tensorweave.errors import InvalidArgumentError, SerializationError, TensorweaveError
 from tensorweave.utils.data_utils import (
     ChecksumError,
     DatasetFormatError,
@@ -512,6 +514,200 @@ def test_imdb_tokens_are_cached_without_pickle(imdb_served, home, monkeypatch):
     monkeypatch.setattr(imdb, "_build", boom)
     imdb.load_data(num_words=5)
     assert imdb_served.count() == 1
+
+
+# ---- Keras's ragged .npz files, read without unpickling ------------------------------------
+def _obj(seqs) -> np.ndarray:
+    out = np.empty(len(seqs), dtype=object)
+    for i, s in enumerate(seqs):
+        out[i] = s
+    return out
+
+
+def _ragged(n: int, seed: int, vocab: int = 60, max_len: int = 30) -> np.ndarray:
+    rng = np.random.RandomState(seed)
+    # Zipf-like ranks, so num_words / skip_top cut something
+    return _obj([[int(w) for w in np.minimum(rng.zipf(1.3, size=rng.randint(1, max_len)), vocab)]
+                 for _ in range(n)])
+
+
+def _npz_bytes(compressed: bool = False, **arrays) -> bytes:
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
+    return buf.getvalue()
+
+
+def _npy_with_stream(stream: bytes, shape=(2,), descr="|O") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
+                                               "shape": shape})
+    return buf.getvalue() + stream
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    for u, v in zip(a.ravel(), b.ravel()):
+        assert type(u) is type(v)
+        assert np.array_equal(u, v) if isinstance(u, np.ndarray) else u == v
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_safe_npz_round_trips_what_numpy_saves(tmp_path, compressed):
+    x = _obj([[1, 2, 3], [], [70000, 2**40, 0], [5]])
+    nested = _obj([np.arange(4, dtype=np.int16), [7, 8], np.array([], dtype=">u4")])
+    plain = {"y": np.array([3, 0, 45, 1]), "f": np.linspace(0, 1, 6).reshape(2, 3),
+             "b": np.array([[True, False]])}
+    f = tmp_path / "a.npz"
+    f.write_bytes(_npz_bytes(compressed, x=x, nested=nested, **plain))
+    got = load_npz(f)
+    assert sorted(got) == ["b", "f", "nested", "x", "y"]
+    _same(got["x"], x)
+    _same(got["nested"], nested)
+    for k, v in plain.items():
+        assert got[k].dtype == v.dtype and np.array_equal(got[k], v)
+    with np.load(f, allow_pickle=True) as z:  # NumPy's own reading, as the oracle
+        _same(got["x"], z["x"])
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_safe_pickle_reads_each_protocol_and_numpy_1_module_names(tmp_path, protocol):
+    import pickle
+
+    x = _obj([[1, 2], [3], [], [2**33, 4]])
+    inner = _obj([np.arange(3, dtype=np.int32), np.int64(9), [4]])
+    streams = [pickle.dumps(a, protocol=protocol) for a in (x, inner)]
+    for a, stream in zip((x, inner), streams):
+        _same(loads_object_array(stream), a)
+    if protocol in (2, 3):  # unframed: NumPy 1.x spells the module numpy.core
+        old = streams[0].replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+        assert old != streams[0] and b"numpy._core" not in old
+        _same(loads_object_array(old), x)
+        streams[0] = old
+    f = tmp_path / "p.npz"  # the stream inside a .npy member, as np.save writes it
+    f.write_bytes(_zip({"x.npy": _npy_with_stream(streams[0], shape=(4,)),
+                        "y.npy": _npz_member(np.array([1, 2, 3, 4]))}))
+    got = load_npz(f)
+    _same(got["x"], x)
+    assert got["y"].tolist() == [1, 2, 3, 4]
+
+
+def _npz_member(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return buf.getvalue()
+
+
+# What Python 2's NumPy wrote (Keras's files are that old): protocol 2, numpy.core, the type
+# codes as Python 2 str (SHORT_BINSTRING), dtype flags as ints.
+_PY2_STREAM = (
+    b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02K\x00\x85U\x01b"
+    b"\x87Rq\x03(K\x01K\x02\x85cnumpy\ndtype\nq\x04U\x02O8K\x00K\x01\x87Rq\x05"
+    b"(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tb\x89]q\x06(]q\x07(K\x01M\xe8\x03e"
+    b"]q\x08K\x05aetb.")
+
+
+def test_safe_pickle_reads_a_python_2_stream():
+    got = loads_object_array(_PY2_STREAM, "py2")
+    assert got.dtype == object and [list(s) for s in got] == [[1, 1000], [5]]
+
+
+class _Evil:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _evil_streams(marker: Path) -> dict[str, bytes]:
+    import pickle
+
+    good = pickle.dumps(_obj([[1, 2], [3]]), protocol=2)
+    shell = f"touch {marker}".encode()
+    return {
+        "os.system in an element": pickle.dumps(_obj([[1], _Evil(marker)]), protocol=4),
+        "os.system at the top": pickle.dumps(_Evil(marker), protocol=2),
+        "builtins.eval": b"\x80\x02cbuiltins\neval\nX" + struct.pack("<I", len(
+            b"open(%r, 'w')" % str(marker).encode())) + b"open(%r, 'w')" % str(
+            marker).encode() + b"\x85R.",
+        "posix.system by STACK_GLOBAL": b"\x80\x04\x8c\x05posix\x8c\x06system\x93\x8c" +
+            bytes([len(shell)]) + shell + b"\x85R.",
+        "a whitelisted name with other args": good.replace(
+            b"X\x02\x00\x00\x00O8", b"X\x02\x00\x00\x00V8"),
+        "_reconstruct of another class": good.replace(b"cnumpy\nndarray\n",
+                                                      b"cnumpy\ndtype\n\x00\x00"[:-2]),
+        "REDUCE of numpy.ndarray": b"\x80\x02cnumpy\nndarray\nK\x03\x85R.",
+        "a module that would be imported": b"\x80\x02ctw_evil_mod\nEvil\n)R.",
+        "INST": b"(ios\nsystem\nX\x01\x00\x00\x00xb.",
+        "persistent id": b"\x80\x02K\x01Q.",
+        "a dict state": b"\x80\x02}q\x00.",
+        "truncated": good[:40],
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_evil_streams(Path("/x"))))
+def test_malicious_streams_are_refused_without_running(tmp_path, monkeypatch, case):
+    marker = tmp_path / "PWNED"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "tw_evil_mod.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
+                                             "class Evil:\n    pass\n")
+    stream = _evil_streams(marker)[case]
+    with pytest.raises(UnsafePickleError, match=r"evil\.npy") as info:
+        loads_object_array(stream, "evil.npy")
+    assert isinstance(info.value, SerializationError) and isinstance(info.value,
+                                                                     DatasetFormatError)
+    f = tmp_path / "evil.npz"
+    f.write_bytes(_zip({"x.npy": _npy_with_stream(stream)}))
+    with pytest.raises(DatasetFormatError, match="evil.npz:x.npy"):
+        load_npz(f)
+    assert not marker.exists() and "tw_evil_mod" not in sys.modules
+
+
+def test_refusals_name_the_opcode_or_global(tmp_path):
+    streams = _evil_streams(tmp_path / "m")
+    for case, pattern in [("os.system in an element", r"STACK_GLOBAL posix\.system"),
+                          ("builtins.eval", r"GLOBAL builtins\.eval"),
+                          ("INST", "opcode INST"), ("persistent id", "opcode BINPERSID"),
+                          ("a dict state", "opcode EMPTY_DICT"),
+                          ("REDUCE of numpy.ndarray", r"REDUCE of numpy\.ndarray"),
+                          ("a whitelisted name with other args", r"REDUCE of numpy\.dtype")]:
+        with pytest.raises(UnsafePickleError, match=pattern):
+            loads_object_array(streams[case], "f.npy")
+    np_saved = _npz_bytes(x=_obj([[1], [2.5]]))  # floats are not integer lists
+    (tmp_path / "fl.npz").write_bytes(np_saved)
+    with pytest.raises(UnsafePickleError, match="BINFLOAT"):
+        load_npz(tmp_path / "fl.npz")
+
+
+def test_dataset_sources_never_unpickle_or_evaluate():
+    import ast
+
+    folder = Path(imdb.__file__).parent
+    for f in sorted(folder.glob("*.py")):
+        tree = ast.parse(f.read_text(), str(f))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not {a.name.split(".")[0] for a in node.names} & {
+                    "pickle", "_pickle", "cPickle", "marshal", "dill", "joblib"}, f
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module.split(".")[0] not in ("pickle", "_pickle", "marshal"), f
+            if isinstance(node, ast.Call):
+                fn = node.func
+                assert not (isinstance(fn, ast.Name) and fn.id in ("eval", "exec")), f
+                for kw in node.keywords:
+                    assert not (kw.arg == "allow_pickle" and not (
+                        isinstance(kw.value, ast.Constant) and kw.value.value is False)), \
+                        f"{f.name}:{node.lineno}"
 
 
 # ---- California housing ------------------------------------------------------------------------
