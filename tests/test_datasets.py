@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import socket
 import struct
@@ -32,6 +33,7 @@ from tensorweave.datasets import (
     idx,
     imdb,
     mnist,
+    reuters,
     simulate,
 )
 from tensorweave.datasets._safe_pickle import UnsafePickleError, load_npz, loads_object_array
@@ -111,7 +113,8 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("TENSORWEAVE_HOME", str(h))
     for var in ("TENSORWEAVE_DATASETS", "TENSORWEAVE_MNIST_URL",
                 "TENSORWEAVE_FASHION_MNIST_URL", "TENSORWEAVE_CIFAR10_URL",
-                "TENSORWEAVE_IMDB_URL", "TENSORWEAVE_CALIFORNIA_HOUSING_URL"):
+                "TENSORWEAVE_IMDB_URL", "TENSORWEAVE_CALIFORNIA_HOUSING_URL",
+                "TENSORWEAVE_IMDB_NPZ_URL", "TENSORWEAVE_REUTERS_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", ())  # never the installed package here
     return h
@@ -710,6 +713,147 @@ def test_dataset_sources_never_unpickle_or_evaluate():
                         f"{f.name}:{node.lineno}"
 
 
+# ---- Keras's algorithm, written out independently as the oracle -----------------------------
+def _keras_steps(xs, ys, rng, start_char, index_from):
+    order = list(range(len(xs)))
+    rng.shuffle(order)
+    out = []
+    for i in order:
+        seq = [w + index_from for w in xs[i]]
+        if start_char is not None:
+            seq.insert(0, start_char)
+        out.append(seq)
+    return out, [int(ys[i]) for i in order]
+
+
+def _keras_cut(seqs, num_words, skip_top, oov_char):
+    top = num_words or max(w for s in seqs for w in s)
+    res = []
+    for s in seqs:
+        kept = []
+        for w in s:
+            if skip_top <= w < top:
+                kept.append(w)
+            elif oov_char is not None:
+                kept.append(oov_char)
+        res.append(kept)
+    return res
+
+
+def _keras_reuters(x, y, num_words=None, skip_top=0, maxlen=None, test_split=0.2, seed=113,
+                   start_char=1, oov_char=2, index_from=3):
+    seqs, labels = _keras_steps(list(x), list(y), np.random.RandomState(seed), start_char,
+                                index_from)
+    if maxlen:
+        pairs = [(s, t) for s, t in zip(seqs, labels) if len(s) < maxlen]
+        seqs, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+    seqs = _keras_cut(seqs, num_words, skip_top, oov_char)
+    cut = int(len(seqs) * (1 - test_split))
+    return (seqs[:cut], labels[:cut]), (seqs[cut:], labels[cut:])
+
+
+def _keras_imdb(xtr, ytr, xte, yte, num_words=None, skip_top=0, maxlen=None, seed=113,
+                start_char=1, oov_char=2, index_from=3):
+    rng = np.random.RandomState(seed)
+    tr = _keras_steps(list(xtr), list(ytr), rng, start_char, index_from)
+    te = _keras_steps(list(xte), list(yte), rng, start_char, index_from)
+    if maxlen:
+        tr, te = ([[s for s in part[0] if len(s) < maxlen],
+                   [t for s, t in zip(*part) if len(s) < maxlen]] for part in (tr, te))
+    seqs = _keras_cut(tr[0] + te[0], num_words, skip_top, oov_char)
+    return (seqs[:len(tr[0])], tr[1]), (seqs[len(tr[0]):], te[1])
+
+
+def _as_lists(result):
+    (xa, ya), (xb, yb) = result
+    assert xa.dtype == object and xb.dtype == object and xa.ndim == xb.ndim == 1
+    assert all(type(s) is list and all(type(w) is int for w in s) for s in list(xa) + list(xb))
+    return ([list(s) for s in xa], ya.tolist()), ([list(s) for s in xb], yb.tolist())
+
+
+_KERAS_ARGS = [
+    {},
+    {"num_words": 10},
+    {"num_words": 12, "skip_top": 5, "seed": 7},
+    {"maxlen": 12},
+    {"num_words": 9, "oov_char": None},
+    {"start_char": None, "index_from": 0},
+    {"start_char": None, "index_from": 2, "oov_char": 1, "num_words": 8},
+    {"seed": 0, "maxlen": 20, "num_words": 15, "skip_top": 4},
+]
+_REUTERS_X = _ragged(57, seed=3)
+_REUTERS_Y = np.random.RandomState(4).randint(0, 46, size=57).astype(np.int64)
+
+
+@pytest.fixture
+def reuters_served(server, home, monkeypatch):
+    data = _npz_bytes(x=_REUTERS_X, y=_REUTERS_Y)
+    index = json.dumps({"the": 1, "of": 2, "said": 3, "vs": 4}).encode()
+    server.files["r/reuters.npz"] = data
+    server.files["r/reuters_word_index.json"] = index
+    monkeypatch.setattr(reuters, "BASE_URL", server.url("r/"))
+    monkeypatch.setattr(reuters, "FILE_HASHES", {"reuters.npz": (_sha(data),),
+                                                 "reuters_word_index.json": (
+                                                     hashlib.md5(index).hexdigest(),)})
+    return server
+
+
+@pytest.mark.parametrize("kwargs", _KERAS_ARGS + [{"test_split": 0.5}, {"test_split": 0.0},
+                                                  {"test_split": 0.33, "seed": 5}])
+def test_reuters_matches_keras_step_for_step(reuters_served, kwargs):
+    got = _as_lists(reuters.load_data(**kwargs))
+    assert got == _keras_reuters(_REUTERS_X, _REUTERS_Y, **kwargs)
+    assert reuters.load_data(**kwargs)[0][1].dtype == np.int64
+
+
+def test_reuters_download_cache_word_index_and_labels(reuters_served, home, tmp_path):
+    (x_train, y_train), (x_test, y_test) = reuters.load_data()
+    assert len(x_train) == int(57 * 0.8) and len(x_train) + len(x_test) == 57
+    assert (home / "datasets" / "reuters" / "reuters.npz").is_file()
+    reuters.load_data(num_words=5)
+    assert reuters_served.count("r/reuters.npz") == 1  # the cached, checked file
+    assert reuters.get_word_index() == {"the": 1, "of": 2, "said": 3, "vs": 4}
+    names = reuters.get_label_names()
+    assert len(names) == 46 == len(set(names))
+    assert names[:5] == ("cocoa", "grain", "veg-oil", "earn", "acq") and names[45] == "lead"
+    y = tw.utils.to_categorical(y_train, num_classes=46)
+    assert y.shape == (len(y_train), 46) and np.array_equal(y.argmax(1), y_train)
+    # path=: the file itself, a folder holding it; a bare name is the cache file, as in Keras
+    f = tmp_path / "mine.npz"
+    f.write_bytes(reuters_served.files["r/reuters.npz"])
+    assert _as_lists(reuters.load_data(path=f)) == _as_lists(reuters.load_data(path=tmp_path /
+                                                                                "mine.npz"))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "reuters.npz").write_bytes(f.read_bytes())
+    assert _as_lists(reuters.load_data(path=tmp_path / "d"))[1] == _as_lists(
+        reuters.load_data())[1]
+    reuters.load_data(path="other_name.npz")
+    assert (home / "datasets" / "reuters" / "other_name.npz").is_file()
+    with pytest.raises(DatasetNotFoundError, match="neither a file nor a folder"):
+        reuters.load_data(path=tmp_path / "nope" / "reuters.npz")
+    with pytest.raises(InvalidArgumentError, match="test_split"):
+        reuters.load_data(test_split=1.5)
+
+
+def test_reuters_checksum_offline_and_format_errors(reuters_served, home, monkeypatch,
+                                                    tmp_path):
+    monkeypatch.setattr(reuters, "FILE_HASHES", {"reuters.npz": ("0" * 64,)})
+    with pytest.raises(ChecksumError):
+        reuters.load_data()
+    assert not (home / "datasets" / "reuters" / "reuters.npz").exists()
+    monkeypatch.setattr(reuters, "BASE_URL", _closed_port_url())
+    with pytest.raises(DatasetNotFoundError, match="TENSORWEAVE_REUTERS_URL"):
+        reuters.load_data()
+    wrong = tmp_path / "w.npz"
+    wrong.write_bytes(_npz_bytes(x_train=_REUTERS_X))
+    with pytest.raises(DatasetFormatError, match="lacks the array"):
+        reuters.load_data(path=wrong)
+    bad_json = tmp_path / "wi.json"
+    bad_json.write_text('{"the": "1"}')
+    with pytest.raises(DatasetFormatError, match="word index"):
+        reuters.get_word_index(path=bad_json)
+
+
 # ---- California housing ------------------------------------------------------------------------
 def _housing_rows(n=50, seed=0) -> np.ndarray:
     rng = np.random.RandomState(seed)
@@ -778,8 +922,8 @@ def test_california_housing_csv_errors(tmp_path, home):
 
 
 def test_every_real_loader_is_listed():
-    for name in ("digits", "mnist", "fashion_mnist", "cifar10", "imdb", "california_housing",
-                 "simulate"):
+    for name in ("digits", "mnist", "fashion_mnist", "cifar10", "imdb", "reuters",
+                 "california_housing", "simulate"):
         assert getattr(tw.datasets, name).__name__ == f"tensorweave.datasets.{name}"
     assert tw.datasets.make_blobs is simulate.make_blobs
     assert os.path.basename(cifar10.BASE_URL.rstrip("/")) == "~kriz"
