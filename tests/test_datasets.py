@@ -1,6 +1,7 @@
 """``tw.datasets``: the IDX reader, the Keras-style loaders (mnist, fashion_mnist, cifar10,
-imdb, california_housing) with their cache / checksum / download / offline behaviour, and
-the seeded simulation generators.
+imdb, reuters, california_housing) with their cache / checksum / download / offline
+behaviour, the pickle-free reader of Keras's ragged ``.npz`` files, and the seeded
+simulation generators.
 
 Loaders download small files of the real formats, generated here, from a local HTTP
 server on 127.0.0.1 (a thread, port 0, stopped by the fixture and by a watchdog). One
@@ -452,13 +453,14 @@ def imdb_served(server, home, monkeypatch):
     server.files["i/aclImdb_v1.tar.gz"] = archive
     monkeypatch.setattr(imdb, "BASE_URL", server.url("i/"))
     monkeypatch.setattr(imdb, "FILE_HASHES", {imdb.ARCHIVE: (_sha(archive),)})
+    monkeypatch.setattr(imdb, "KERAS_BASE_URL", server.url("k/"))  # never the internet
     return server
 
 
 def test_imdb_tokenizer_and_word_index(imdb_served):
     assert imdb.tokenize("Don't<br />STOP, it's great_fun!") == ["don't", "stop", "it's",
                                                                  "great", "fun"]
-    index = imdb.get_word_index()
+    index = imdb.get_word_index(source="text")
     # counts over the labelled reviews: bad 5, the 5, ... ties broken alphabetically
     assert index["bad"] == 1 and index["the"] == 2
     assert index["great"] == 3
@@ -467,8 +469,8 @@ def test_imdb_tokenizer_and_word_index(imdb_served):
 
 
 def test_imdb_load_data_keras_encoding(imdb_served):
-    index = imdb.get_word_index()
-    (x_train, y_train), (x_test, y_test) = imdb.load_data()
+    index = imdb.get_word_index(source="text")
+    (x_train, y_train), (x_test, y_test) = imdb.load_data(source="text")
     assert x_train.dtype == object and len(x_train) == 4 and len(x_test) == 2
     assert sorted(y_train.tolist()) == [0, 0, 1, 1] and sorted(y_test.tolist()) == [0, 1]
     inverse = {v + 3: k for k, v in index.items()}
@@ -479,33 +481,33 @@ def test_imdb_load_data_keras_encoding(imdb_served):
         assert isinstance(seq, list) and seq[0] == 1
         text = " ".join(inverse[i] for i in seq[1:])
         assert (label == 1) == ("great" in text or "best" in text.split())
-    again = imdb.load_data()
+    again = imdb.load_data(source="text")
     assert [list(s) for s in again[0][0]] == [list(s) for s in x_train]
-    other = imdb.load_data(seed=1)
+    other = imdb.load_data(source="text", seed=1)
     assert sorted(map(tuple, other[0][0])) == sorted(map(tuple, x_train))
 
 
 def test_imdb_num_words_skip_top_maxlen_oov(imdb_served):
-    (x_train, _), (x_test, _) = imdb.load_data(num_words=6)
+    (x_train, _), (x_test, _) = imdb.load_data(source="text", num_words=6)
     for seq in list(x_train) + list(x_test):
         assert all(i == 1 or i == 2 or 3 <= i < 6 for i in seq)
-    (x_train, _), _ = imdb.load_data(num_words=6, oov_char=None)
+    (x_train, _), _ = imdb.load_data(source="text", num_words=6, oov_char=None)
     assert all(all(i < 6 for i in s) for s in x_train)
-    (x_train, _), _ = imdb.load_data(skip_top=5)  # indices 3, 4 (the 2 top words) -> oov
+    (x_train, _), _ = imdb.load_data(source="text", skip_top=5)  # 3, 4 (2 top words) -> oov
     assert all(i not in (3, 4) for s in x_train for i in s)
-    (x_train, y_train), (x_test, _) = imdb.load_data(maxlen=7)
+    (x_train, y_train), (x_test, _) = imdb.load_data(source="text", maxlen=7)
     assert all(len(s) < 7 for s in list(x_train) + list(x_test))
     assert len(x_train) == len(y_train) == 1  # only "bad bad bad" (4 with the start mark)
     assert len(x_test) == 1  # only "boring the plot is bad" (6)
-    (x_train, _), _ = imdb.load_data(start_char=None, index_from=0)
-    index = imdb.get_word_index()
+    (x_train, _), _ = imdb.load_data(source="text", start_char=None, index_from=0)
+    index = imdb.get_word_index(source="text")
     assert [index["bad"]] * 3 in [list(s) for s in x_train]
     with pytest.raises(InvalidArgumentError, match="maxlen"):
-        imdb.load_data(maxlen=2)
+        imdb.load_data(source="text", maxlen=2)
 
 
 def test_imdb_tokens_are_cached_without_pickle(imdb_served, home, monkeypatch):
-    imdb.load_data()
+    imdb.load_data(source="text")
     cache = home / "datasets" / "imdb" / "imdb_tokens_v1.npz"
     assert cache.is_file()
     with np.load(cache, allow_pickle=False) as z:  # integer arrays only
@@ -515,7 +517,7 @@ def test_imdb_tokens_are_cached_without_pickle(imdb_served, home, monkeypatch):
         raise AssertionError("the text was read again")
 
     monkeypatch.setattr(imdb, "_build", boom)
-    imdb.load_data(num_words=5)
+    imdb.load_data(source="text", num_words=5)
     assert imdb_served.count() == 1
 
 
@@ -852,6 +854,85 @@ def test_reuters_checksum_offline_and_format_errors(reuters_served, home, monkey
     bad_json.write_text('{"the": "1"}')
     with pytest.raises(DatasetFormatError, match="word index"):
         reuters.get_word_index(path=bad_json)
+
+
+# ---- IMDB from Keras's imdb.npz ---------------------------------------------------------------
+_IMDB_X = (_ragged(31, seed=5, vocab=80, max_len=40), _ragged(23, seed=6, vocab=80, max_len=40))
+_IMDB_Y = (np.random.RandomState(7).randint(0, 2, size=31).astype(np.int64),
+           np.random.RandomState(8).randint(0, 2, size=23).astype(np.int64))
+_IMDB_INDEX = {"the": 1, "and": 2, "a": 3, "of": 4, "great": 5}
+
+
+@pytest.fixture
+def imdb_keras_served(imdb_served, monkeypatch):
+    server = imdb_served
+    data = _npz_bytes(compressed=True, x_train=_IMDB_X[0], y_train=_IMDB_Y[0],
+                      x_test=_IMDB_X[1], y_test=_IMDB_Y[1])
+    index = json.dumps(_IMDB_INDEX).encode()
+    server.files["k/imdb.npz"] = data
+    server.files["k/imdb_word_index.json"] = index
+    monkeypatch.setattr(imdb, "KERAS_FILE_HASHES", {
+        "imdb.npz": (_sha(data),), "imdb_word_index.json": (hashlib.md5(index).hexdigest(),)})
+    return server
+
+
+@pytest.mark.parametrize("kwargs", _KERAS_ARGS)
+def test_imdb_npz_matches_keras_step_for_step(imdb_keras_served, kwargs):
+    got = _as_lists(imdb.load_data(**kwargs))  # source="auto": Keras's file when available
+    assert got == _keras_imdb(_IMDB_X[0], _IMDB_Y[0], _IMDB_X[1], _IMDB_Y[1], **kwargs)
+    assert got == _as_lists(imdb.load_data(source="keras", **kwargs))
+    assert imdb_keras_served.count("i/aclImdb_v1.tar.gz") == 0
+
+
+def test_imdb_npz_word_index_paths_and_maxlen(imdb_keras_served, home, tmp_path):
+    assert imdb.get_word_index() == _IMDB_INDEX
+    assert imdb.get_word_index(source="keras") == _IMDB_INDEX
+    cache = home / "datasets" / "imdb"
+    assert (cache / "imdb_word_index.json").is_file()
+    with pytest.raises(InvalidArgumentError, match="maxlen"):
+        imdb.load_data(maxlen=2)
+    with pytest.raises(InvalidArgumentError, match="source"):
+        imdb.load_data(source="tfds")
+    # path=: Keras's file or a folder holding it (the word index beside it)
+    imdb.load_data()
+    (tmp_path / "k").mkdir()
+    for name in ("imdb.npz", "imdb_word_index.json"):
+        (tmp_path / "k" / name).write_bytes((cache / name).read_bytes())
+    expected = _as_lists(imdb.load_data(num_words=20))
+    assert _as_lists(imdb.load_data(path=tmp_path / "k" / "imdb.npz", num_words=20)) == expected
+    assert _as_lists(imdb.load_data(path=tmp_path / "k", num_words=20)) == expected
+    assert imdb.get_word_index(path=tmp_path / "k" / "imdb.npz") == _IMDB_INDEX
+    assert imdb.get_word_index(path=tmp_path / "k") == _IMDB_INDEX
+
+
+def test_imdb_auto_falls_back_to_the_text_archive_here_with_a_warning(imdb_served, home,
+                                                                       monkeypatch, tmp_path):
+    monkeypatch.setattr(imdb, "KERAS_BASE_URL", _closed_port_url())
+    # nothing here and Keras's file unreachable: the error names both ways
+    with pytest.raises(DatasetNotFoundError, match="source='text'"):
+        imdb.load_data()
+    imdb.load_data(source="text")  # downloads the archive into the cache
+    with pytest.warns(UserWarning, match="indices differ from Keras"):
+        auto = _as_lists(imdb.load_data())
+    assert auto == _as_lists(imdb.load_data(source="text"))
+    with pytest.warns(UserWarning, match="indices differ"):
+        assert imdb.get_word_index() == imdb.get_word_index(source="text")
+    # path= of the archive or its folder picks the text, without a warning
+    archive = home / "datasets" / "imdb" / "aclImdb_v1.tar.gz"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _as_lists(imdb.load_data(path=archive)) == auto
+        assert _as_lists(imdb.load_data(path=archive.parent)) == auto
+    # never Keras's imdb.npz with the text ranks
+    (archive.parent / "imdb.npz").write_bytes(_npz_bytes(
+        x_train=_IMDB_X[0], y_train=_IMDB_Y[0], x_test=_IMDB_X[1], y_test=_IMDB_Y[1]))
+    monkeypatch.setattr(imdb, "KERAS_FILE_HASHES", {})
+    with pytest.raises(DatasetNotFoundError, match="imdb_word_index.json"):
+        imdb.get_word_index()
+    assert _as_lists(imdb.load_data()) == _keras_imdb(_IMDB_X[0], _IMDB_Y[0], _IMDB_X[1],
+                                                      _IMDB_Y[1])
 
 
 # ---- California housing ------------------------------------------------------------------------
