@@ -4,8 +4,9 @@
 the tests. ``mnist``, ``fashion_mnist``, ``cifar10``, ``imdb``, ``reuters`` and
 ``california_housing`` read the publishers' (or Keras's) files from a ``path=``, the cache
 (``$TENSORWEAVE_DATASETS`` or ``$TENSORWEAVE_HOME/datasets``) or a system package, else
-download them once with checksums (see :mod:`tensorweave.datasets._fetch`). ``simulate`` makes seeded synthetic
-data (``make_blobs``, ``make_spirals`` ...), also reachable as ``tw.datasets.make_*``.
+download them once with checksums (see :mod:`tensorweave.datasets._fetch`). ``simulate``
+makes seeded synthetic data (``make_blobs``, ``make_spirals`` ...), also reachable as
+``tw.datasets.make_*``.
 """
 
 from __future__ import annotations
