@@ -1092,3 +1092,28 @@ def test_simulated_blobs_train_a_classifier():
     model.fit(x_tr, y_tr, epochs=20, batch_size=32, verbose=0)
     _, acc = model.evaluate(x_te, y_te, verbose=0)
     assert acc > 0.9
+
+
+def test_keras_npz_is_decoded_once_then_read_as_plain_arrays(tmp_path, monkeypatch):
+    from tensorweave.datasets import _safe_pickle
+
+    file = tmp_path / "reuters.npz"
+    file.write_bytes(_npz_bytes(x=_REUTERS_X, y=_REUTERS_Y))
+    first = _as_lists(reuters.load_data(path=file, num_words=20))
+    decoded = tmp_path / "reuters.npz.decoded.npz"
+    assert decoded.exists()
+    with np.load(decoded, allow_pickle=False) as data:  # plain arrays only
+        assert all(data[k].dtype != object for k in data.files)
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the decoded copy should have been used")
+
+    monkeypatch.setattr(_safe_pickle, "load_npz", refuse)
+    assert _as_lists(reuters.load_data(path=file, num_words=20)) == first
+    # a changed source file is parsed again (the copy records its size and mtime)
+    file.write_bytes(_npz_bytes(x=_REUTERS_X[:40], y=_REUTERS_Y[:40]))
+    with pytest.raises(AssertionError, match="decoded copy"):
+        reuters.load_data(path=file)
+    monkeypatch.undo()
+    again = reuters.load_data(path=file, test_split=0.0)
+    assert len(again[0][0]) == 40

@@ -140,13 +140,94 @@ def object_array(seqs: list) -> Any:
 
 
 def read_npz(file: Path, keys: tuple[str, ...]) -> dict[str, Any]:
-    arrays = _safe_pickle.load_npz(file)
+    arrays = _read_decoded(file)
+    if arrays is None:
+        arrays = _safe_pickle.load_npz(file)
+        _write_decoded(file, arrays)
     missing = [k for k in keys if k not in arrays]
     if missing:
         raise DatasetFormatError(f"{file}: lacks the array(s) {', '.join(missing)} (it has "
                                  f"{', '.join(sorted(arrays)) or 'none'}); is it Keras's "
                                  f"{file.name}?")
     return arrays
+
+
+# ---- a decoded copy beside Keras's file ---------------------------------------------------
+# Interpreting the pickle opcodes of imdb.npz in Python takes seconds; the first load also
+# writes the same data as plain integer arrays (``<file>.decoded.npz``: each object array as
+# its concatenated values and lengths), which ``np.load`` reads with ``allow_pickle=False``.
+# The copy records the size and mtime of the file it came from and is ignored if they
+# differ. Writing it is best effort (a read-only folder just means no copy).
+_DECODED_VERSION = 1
+
+
+def _decoded_path(file: Path) -> Path:
+    return file.with_name(file.name + ".decoded.npz")
+
+
+def _stamp(file: Path) -> Any:
+    import numpy as np
+
+    st = file.stat()
+    return np.array([_DECODED_VERSION, st.st_size, st.st_mtime_ns], dtype=np.int64)
+
+
+def _read_decoded(file: Path) -> dict[str, Any] | None:
+    import numpy as np
+
+    cached = _decoded_path(file)
+    try:
+        with np.load(cached, allow_pickle=False) as data:
+            if not np.array_equal(data["__stamp__"], _stamp(file)):
+                return None
+            out: dict[str, Any] = {}
+            for name in data.files:
+                if name.endswith("__lengths"):
+                    key = name[:-len("__lengths")]
+                    lengths = data[name]
+                    flat = data[f"{key}__values"].tolist()
+                    seqs, start = [], 0
+                    for n in lengths.tolist():
+                        seqs.append(flat[start:start + n])
+                        start += n
+                    out[key] = object_array(seqs)
+                elif not name.endswith("__values") and name != "__stamp__":
+                    out[name] = data[name]
+            return out
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+
+
+def _write_decoded(file: Path, arrays: dict[str, Any]) -> None:
+    import os
+    import tempfile
+
+    import numpy as np
+
+    plain: dict[str, Any] = {"__stamp__": _stamp(file)}
+    for key, arr in arrays.items():
+        if getattr(arr, "dtype", None) is not None and arr.dtype == object:
+            try:
+                seqs = [np.asarray(x, dtype=np.int64).ravel() for x in arr]
+            except (TypeError, ValueError):
+                return  # not lists of ints: keep reading the original
+            plain[f"{key}__lengths"] = np.array([len(x) for x in seqs], dtype=np.int64)
+            plain[f"{key}__values"] = np.concatenate(seqs) if seqs else \
+                np.zeros(0, np.int64)
+        else:
+            plain[key] = arr
+    target = _decoded_path(file)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **plain)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 def load_data(path: Any = NPZ, num_words: int | None = None, skip_top: int = 0,
