@@ -226,6 +226,15 @@ def test_compiled_plans_reuse_device_buffers(checks):
     assert report["allocs_per_step"] < report["n_steps"]
 
 
+def test_compiled_plans_on_cupy_keep_values_and_earlier_results():
+    """tests/test_executor.py's backend-generic checks on cupy: random graphs with views
+    and buffer reuse (results of one run survive the next), and every out-kernel case."""
+    out = _run(["-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                str(ROOT / "tests" / "test_executor.py"), "-k", "cupy"], timeout=300)
+    assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
+    assert "\n47 passed" in out.stdout, out.stdout[-2000:]  # cupy ran: not skipped
+
+
 def test_backend_bfloat16_scalars_and_multi_output_kernels():
     out = _py("""
         import numpy as np, cupy

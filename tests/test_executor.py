@@ -9,6 +9,13 @@ their base buffer alive) are run both ways and must agree bit for bit. Inputs mu
 be written, outputs of one run must survive the next run, and a steady-state training
 step with donated parameters must allocate almost nothing (a behaviour bound, not a
 timing).
+
+The plans run on NumPy here (``np.shares_memory``, read-only flags, tracemalloc): an
+autouse fixture makes numpy the default backend, so the graphs' constants and variables
+are created where the plans run, whatever ``TENSORWEAVE_BACKEND`` says. The
+backend-generic checks (random graphs, out-kernels) also run on every other backend with
+out-kernels that can run here (``cupy``; ``tests/test_cupy_fake.py`` runs them on the
+fake CuPy).
 """
 
 from __future__ import annotations
@@ -25,10 +32,19 @@ from tensorweave.backends.numpy import NumpyBackend
 from tensorweave.graph import Graph, compile_graph, interpret, placeholder
 from tensorweave.graph.passes.memory import StepInfo, plan_memory
 from tensorweave.graph.tracing import tracing_scope
-from tensorweave.ops._dispatch import OpDef, apply
+from tensorweave.ops._dispatch import OpDef, apply, wrap
+from tensorweave.testing.pytest_plugin import backend_skip_reason
 
 o = tw.ops
 NP = get_backend("numpy")
+# backends whose plans use out-kernels and buffers: numpy, plus cupy where it can run
+PLAN_BACKENDS = ["numpy"] + [n for n in ("cupy",) if backend_skip_reason(n) is None]
+
+
+@pytest.fixture(autouse=True)
+def _numpy_default():
+    with tw.backend_scope("numpy"):
+        yield
 
 
 def build(fn, *specs) -> Graph:
@@ -42,6 +58,21 @@ def build(fn, *specs) -> Graph:
 def eager(g: Graph, arrays, backend=NP) -> list[np.ndarray]:
     ts = [o.convert_to_tensor(a, backend=backend) for a in arrays]
     return [np.asarray(t.numpy()) for t in interpret(g, ts)]
+
+
+def to_device(a: np.ndarray, backend) -> object:
+    """``a`` as an array of ``backend`` (on numpy: ``a`` itself, not a copy)."""
+    return o.convert_to_tensor(a, backend=backend)._data
+
+
+def to_host(x, backend=NP) -> np.ndarray:
+    return x if isinstance(x, np.ndarray) else np.asarray(backend.to_numpy(x, None))
+
+
+def plan_results(plan, outs) -> list[np.ndarray]:
+    """A plan's output arrays on the host, converted as ``eager`` converts its tensors."""
+    return [np.asarray(wrap(x, s, d, plan.backend).numpy())
+            for x, (s, d) in zip(outs, plan.output_specs)]
 
 
 def assert_bitwise(got, want) -> None:
@@ -113,25 +144,31 @@ def random_graph(seed: int) -> tuple[Graph, list[np.ndarray]]:
     return g, arrays
 
 
+@pytest.mark.parametrize("backend", PLAN_BACKENDS)
 @pytest.mark.parametrize("seed", range(40))
-def test_buffer_reuse_never_changes_results(seed):
-    g, arrays = random_graph(seed)
+def test_buffer_reuse_never_changes_results(seed, backend):
+    be = get_backend(backend)
+    with tw.backend_scope(backend):  # the graph's constants live on the plan's backend
+        g, arrays = random_graph(seed)
     originals = [a.copy() for a in arrays]
-    want = eager(g, arrays)
-    plan = compile_graph(g, NP)
-    first = plan.run(arrays)
-    assert_bitwise(first, want)
-    assert_bitwise(arrays, originals)          # inputs never written
-    kept = [np.array(a, copy=True) for a in first]
+    want = eager(g, arrays, be)
+    plan = compile_graph(g, be)
+    ins = [to_device(a, be) for a in arrays]
+    first = plan.run(ins)
+    assert_bitwise(plan_results(plan, first), want)
+    assert_bitwise([to_host(a, be) for a in ins], originals)  # inputs never written
+    kept = [np.array(a, copy=True) for a in plan_results(plan, first)]
     # a second run on other inputs: results right, and the first results untouched
     others = [np.random.default_rng(seed + 100).standard_normal(a.shape).astype(np.float32)
               for a in arrays]
-    assert_bitwise(plan.run(others), eager(g, others))
-    assert_bitwise(first, kept)
+    second = plan.run([to_device(a, be) for a in others])
+    assert_bitwise(plan_results(plan, second), eager(g, others, be))
+    assert_bitwise(plan_results(plan, first), kept)
     # donating every input: same values, the caller's arrays may be reused
-    donating = compile_graph(g, NP, donate=range(len(arrays)))
+    donating = compile_graph(g, be, donate=range(len(arrays)))
     for _ in range(2):
-        assert_bitwise(donating.run([a.copy() for a in arrays]), want)
+        donated = [to_device(a.copy(), be) for a in arrays]
+        assert_bitwise(plan_results(donating, donating.run(donated)), want)
 
 
 def test_random_graphs_actually_reuse_buffers_and_write_in_place():
@@ -198,19 +235,23 @@ def _sample(shape, dtype, r):
     return a.astype(dtype)
 
 
+@pytest.mark.parametrize("backend", PLAN_BACKENDS)
 @pytest.mark.parametrize("case", OUT_KERNEL_CASES, ids=[c[0] for c in OUT_KERNEL_CASES])
-def test_out_kernels_match_allocating_kernels(case):
+def test_out_kernels_match_allocating_kernels(case, backend):
     _, fn, specs = case
-    g = build(fn, *specs)
+    be = get_backend(backend)
+    with tw.backend_scope(backend):  # the graph's constants live on the plan's backend
+        g = build(fn, *specs)
     r = np.random.default_rng(7)
     arrays = [_sample(s, d, r) for s, d in specs]
     if case[0] == "shape ops":
         arrays[1] = np.array([0, 2, -1], np.int32)
-    plan = compile_graph(g, NP)
+    plan = compile_graph(g, be)
     assert any(w.startswith(("buffer", "fresh")) for w in plan.step_storage)
     with np.errstate(all="ignore"):
-        want = eager(g, arrays)
-    assert_bitwise(plan.run(arrays), want)
+        want = eager(g, arrays, be)
+        got = plan.run([to_device(a, be) for a in arrays])
+    assert_bitwise(plan_results(plan, got), want)
 
 
 # ---- targeted cases -----------------------------------------------------------------------
@@ -314,6 +355,15 @@ def test_variables_are_read_at_every_run_and_never_written():
     held = v.numpy().copy()
     np.testing.assert_array_equal(plan.run([x.copy()])[0], np.exp(held))
     np.testing.assert_array_equal(v.numpy(), held)
+
+
+def test_a_variable_on_another_backend_is_refused_by_name():
+    with tw.backend_scope("python"):
+        v = tw.Variable(np.ones((2,), np.float32), name="elsewhere")
+    g = build(lambda x: o.add(x, v), ((2,), "float32"))
+    plan = compile_graph(g, NP)
+    with pytest.raises(tw.errors.BackendMismatchError, match="'elsewhere'.*'python'.*'numpy'"):
+        plan.run([np.zeros((2,), np.float32)])
 
 
 # ---- donation -------------------------------------------------------------------------------

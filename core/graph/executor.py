@@ -23,7 +23,7 @@ from typing import Any
 
 from ..backend_api import Backend
 from ..backend_registry import current, get_backend
-from ..errors import ShapeError, TensorweaveError
+from ..errors import BackendMismatchError, ShapeError, TensorweaveError
 from ..ops._dispatch import TensorSpec, apply, convert_to_tensor, is_symbolic, wrap
 from ..tensor import Tensor
 from .ir import Graph, Node, SymbolicTensor
@@ -227,10 +227,18 @@ class Plan:
             name[s] = f"c{s}"
             ns[f"c{s}"] = arr
         body: list[str] = []
+        if self.var_slots:
+            ns["BE"] = backend
+            ns["_moved"] = _variable_elsewhere
         for j, (s, var) in enumerate(self.var_slots):
             ns[f"V{j}"] = var
             name[s] = f"v{s}"
-            body.append(f"v{s} = V{j}._value._data")
+            # a variable's value is read at every run, and must live on the plan's backend
+            # (data never moves implicitly: as an eager op, say so instead of handing one
+            # backend's array to another backend's kernels)
+            body.append(f"v{s} = V{j}._value")
+            body.append(f"if v{s}._backend is not BE: _moved(V{j}, BE)")
+            body.append(f"v{s} = v{s}._data")
         for j, arr in enumerate(self.buffers):
             ns[f"B{j}"] = arr
         line_step: dict[int, int] = {}
@@ -274,7 +282,14 @@ class Plan:
                     shape, dtype = mp.specs[store]
                     ns[e] = _Recycler(functools.partial(backend.empty, shape, dtype))
                     target = f"v{v}"
-                    body.append(f"v{v} = {k}({argstr}{sep}out={e}())")
+                    # the value is the recycler's array itself, never what the kernel
+                    # returns: an out-kernel may return another array object over the
+                    # same memory (a view, a new wrapper), which the recycler's reference
+                    # count would not see, and the next run would overwrite a result the
+                    # caller still holds (as BUFFER and DONATED steps, the kernel's
+                    # return value is ignored)
+                    body.append(f"v{v} = {e}()")
+                    body.append(f"{k}({argstr}{sep}out=v{v})")
                     name[v] = target
                 line_step[1 + len(body)] = i  # line 1 is the def
                 self.step_storage.append(
@@ -423,6 +438,13 @@ class Plan:
         for node, where in zip(self.step_nodes, self.step_storage):
             lines.append(f"{node.op.name:>16s} -> {where}")
         return "\n".join(lines)
+
+
+def _variable_elsewhere(var: Any, backend: Backend) -> None:
+    raise BackendMismatchError(
+        f"variable {var.name!r} lives on backend {var._value._backend.name!r}, but this plan "
+        f"runs on {backend.name!r}; create it under that backend (tw.backend_scope) or move "
+        "its value explicitly")
 
 
 def _to_backend_array(t: Tensor, backend: Backend) -> Any:

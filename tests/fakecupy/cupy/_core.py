@@ -578,7 +578,15 @@ def make_function(modname: str, name: str, impl: Any, sig_text: Any,
         kw = {k: unwrap(v, qual, host_ok) for k, v in kwargs.items()}
         _counts["kernels"] += 1
         with np.errstate(all="ignore"):
-            return wrap(impl(*a, **kw))
+            res = impl(*a, **kw)
+        if isinstance(res, np.ndarray) and res.base is not None:
+            # a view of an argument (cupy.reshape, cupy.transpose, cupy.broadcast_to ...):
+            # as in CuPy, its base is the array owning the memory, so it keeps that array
+            # alive (and referenced) as long as the view lives
+            for v in (*args, *kwargs.values()):
+                if isinstance(v, ndarray) and _shares(res, v._a):
+                    return _view(v, res)
+        return wrap(res)
     fn.__name__ = name
     fn.__qualname__ = qual
     fn.__signature__ = sig  # type: ignore[attr-defined]
