@@ -3,7 +3,8 @@
 Oracles: Keras's scale rules written out here (fans, limits, standard deviations) checked
 on the empirical distribution of large draws; exact values for the deterministic
 initializers; NumPy linear algebra for the orthogonality of ``Orthogonal``; and the
-numpy backend against the python backend, bit for bit, for every seeded initializer.
+numpy backend against the python backend (and every backend ``tw_backend`` selects), bit
+for bit, for every seeded initializer.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ SEEDED = [
 
 @pytest.mark.parametrize(("label", "make", "shape"), SEEDED, ids=[s[0] for s in SEEDED])
 def test_same_seed_is_bit_identical_on_numpy_and_python(label, make, shape):
-    ref = make()(shape)
+    with tw.backend_scope("numpy"):
+        ref = make()(shape)
     assert ref.backend == "numpy"
     with tw.backend_scope("python"):
         out = make()(shape)
@@ -183,6 +185,17 @@ def test_same_seed_is_bit_identical_on_numpy_and_python(label, make, shape):
         assert out.shape == ref.shape and out.dtype == ref.dtype
         values = out.tolist()
     assert values == ref.tolist()  # exact equality of every float
+
+
+@pytest.mark.parametrize(("label", "make", "shape"), SEEDED, ids=[s[0] for s in SEEDED])
+def test_same_seed_is_bit_identical_on_every_backend(label, make, shape, tw_backend):
+    out = make()(shape)                    # on tw_backend
+    assert out.backend == tw_backend
+    with tw.backend_scope("numpy"):
+        ref = make()(shape)
+    assert out.shape == ref.shape and out.dtype == ref.dtype
+    got = tw.ops.convert_to_numpy(out)
+    assert got.tobytes() == _np(ref).tobytes()  # every bit
 
 
 # ---- orthogonal ------------------------------------------------------------------------------
