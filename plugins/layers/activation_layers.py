@@ -16,7 +16,7 @@ from tensorweave.errors import InvalidArgumentError
 from .base import Layer
 from .reshaping import layer_label
 
-__all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
+__all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "mask_logits"]
 
 
 def _number(layer: Layer, arg: str, value: Any, *, minimum: float | None = None,
@@ -30,6 +30,15 @@ def _number(layer: Layer, arg: str, value: Any, *, minimum: float | None = None,
         raise InvalidArgumentError(f"{layer_label(layer)}: argument {arg!r}: expected a "
                                    f"value >= {minimum}, got {value!r}")
     return float(value)
+
+
+def mask_logits(logits: Any, keep: Any) -> Any:
+    """``logits`` with Keras's "large negative number" (-1e9, or -3e4 where float16 would
+    overflow) added where ``keep`` is False, so a softmax gives those positions ~0 (and a
+    fully masked row stays uniform, as in Keras)."""
+    big = 3e4 if logits.dtype.name == "float16" else 1e9
+    return ops.subtract(logits, ops.multiply(ops.cast(ops.logical_not(ops.cast(keep, "bool")),
+                                                      logits.dtype), big))
 
 
 class ReLU(Layer):
@@ -93,10 +102,7 @@ class Softmax(Layer):
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         if mask is not None:
-            # Keras's "large negative number": -1e9, or -3e4 where float16 would overflow
-            big = -3e4 if inputs.dtype.name == "float16" else -1e9
-            keep = ops.cast(mask, inputs.dtype)
-            inputs = ops.add(inputs, ops.multiply(ops.subtract(1.0, keep), big))
+            inputs = mask_logits(inputs, mask)
         if isinstance(self.axis, tuple):
             return ops.exp(ops.subtract(inputs, ops.logsumexp(inputs, axis=self.axis,
                                                               keepdims=True)))

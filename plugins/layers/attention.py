@@ -15,8 +15,10 @@ from typing import Any
 from tensorweave import ops
 from tensorweave.errors import InvalidArgumentError, ShapeError
 
+from .activation_layers import mask_logits
 from .base import Layer
 from .core import Dropout
+from .noise import _rate
 from .reshaping import layer_label
 
 __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
@@ -29,21 +31,9 @@ def _positive_int(layer: Layer, arg: str, value: Any) -> int:
     return value
 
 
-def _rate(layer: Layer, arg: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise InvalidArgumentError(f"{layer_label(layer)}: argument {arg!r}: expected a "
-                                   f"number in [0, 1), got {value!r}")
-    return float(value)
-
-
 def _masked_softmax(scores: Any, keep: Any) -> Any:
-    """Softmax over the last axis where ``keep`` is False gets Keras's large negative
-    number added (so a fully masked row becomes uniform, as in Keras)."""
-    if keep is not None:
-        big = 3e4 if scores.dtype.name == "float16" else 1e9
-        scores = ops.subtract(scores, ops.multiply(ops.cast(ops.logical_not(keep),
-                                                            scores.dtype), big))
-    return ops.softmax(scores, axis=-1)
+    """Softmax over the last axis, positions where ``keep`` is False left out."""
+    return ops.softmax(scores if keep is None else mask_logits(scores, keep), axis=-1)
 
 
 def _causal(tq: int, tk: int) -> Any:
