@@ -364,3 +364,4 @@ def test_batch_logs_and_predictions_cost_one_transfer_each():
     assert counts["fit_batch_end_callback"] <= batches * epochs + epochs, counts
     assert counts["evaluate_live_bar"] <= batches + 1, counts
     assert counts["predict"] <= 1, counts
+    assert counts["train_on_batch"] <= 1 and counts["test_on_batch"] <= 1, counts

@@ -657,6 +657,15 @@ def _to_host_concat(batches: list) -> list:
 
 
 def _floats(logs: dict) -> dict:
+    """``{key: float}``; scalars on a device backend are stacked and copied to the host in
+    one synchronisation instead of one per key."""
+    values = list(logs.values())
+    if len(values) > 1 and all(ops.is_tensor(v) for v in values):
+        backend = values[0]._backend
+        if not backend.shares_host_memory and all(v._backend is backend and v.ndim == 0
+                                                  for v in values):
+            stacked = ops.stack([ops.cast(v, "float64") for v in values])
+            return dict(zip(logs, (float(v) for v in ops.convert_to_numpy(stacked))))
     return {k: float(v) for k, v in logs.items()}
 
 

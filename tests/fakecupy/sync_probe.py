@@ -48,6 +48,8 @@ def main() -> None:
         finally:
             del sys.modules["ipykernel"]
         count("predict", lambda: m.predict(x, batch_size=16, verbose=0))
+        count("train_on_batch", lambda: m.train_on_batch(x[:16], y[:16]))
+        count("test_on_batch", lambda: m.test_on_batch(x[:16], y[:16]))
     print(json.dumps(counts))
 
 
