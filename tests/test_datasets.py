@@ -1,5 +1,5 @@
 """``tw.datasets``: the IDX reader, the Keras-style loaders (mnist, fashion_mnist, cifar10,
-imdb, reuters, california_housing) with their cache / checksum / download / offline
+cifar100, imdb, reuters, california_housing) with their cache / checksum / download / offline
 behaviour, the pickle-free reader of Keras's ragged ``.npz`` files, and the seeded
 simulation generators.
 
@@ -30,6 +30,7 @@ import tensorweave as tw
 from tensorweave.datasets import (
     california_housing,
     cifar10,
+    cifar100,
     fashion_mnist,
     idx,
     imdb,
@@ -114,6 +115,7 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("TENSORWEAVE_HOME", str(h))
     for var in ("TENSORWEAVE_DATASETS", "TENSORWEAVE_MNIST_URL",
                 "TENSORWEAVE_FASHION_MNIST_URL", "TENSORWEAVE_CIFAR10_URL",
+                "TENSORWEAVE_CIFAR100_URL",
                 "TENSORWEAVE_IMDB_URL", "TENSORWEAVE_CALIFORNIA_HOUSING_URL",
                 "TENSORWEAVE_IMDB_NPZ_URL", "TENSORWEAVE_REUTERS_URL"):
         monkeypatch.delenv(var, raising=False)
@@ -428,6 +430,141 @@ def test_cifar10_rejects_truncated_batches_and_reads_a_folder(tmp_path, home):
         "cifar-10-batches-bin/data_batch_1.bin"]}))
     with pytest.raises(DatasetFormatError, match="lacks data_batch_2.bin"):
         cifar10.load_data(path=incomplete)
+
+
+# ---- CIFAR-100 ---------------------------------------------------------------------------------
+def _cifar100_file(n: int, seed: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """``n`` records in the publisher's layout, written byte by byte: coarse label, fine
+    label, then the red, green and blue planes. Also the fine and coarse labels."""
+    rng = np.random.RandomState(seed)
+    fine = rng.randint(0, 100, n)
+    fine[0] = 99  # the top of the range
+    coarse = (fine * 7 + 3) % 20  # never equal to fine for these: a swap would show
+    out = bytearray()
+    for i in range(n):
+        out += bytes([int(coarse[i]), int(fine[i])])
+        out += bytes(rng.randint(0, 256, 3072).tolist())
+    return bytes(out), fine, coarse
+
+
+def _decode_cifar100_by_hand(raw: bytes) -> tuple[np.ndarray, list[int], list[int]]:
+    """An independent reading of the binary format, one byte at a time."""
+    n = len(raw) // 3074
+    x = np.zeros((n, 32, 32, 3), np.uint8)
+    coarse, fine = [], []
+    for r in range(n):
+        base = r * 3074
+        coarse.append(raw[base])
+        fine.append(raw[base + 1])
+        for c in range(3):
+            for row in range(32):
+                for col in range(32):
+                    x[r, row, col, c] = raw[base + 2 + c * 1024 + row * 32 + col]
+    return x, coarse, fine
+
+
+_FINE_NAMES = [f"fine_{i:02d}" for i in range(100)]
+_FINE_NAMES[:3] = ["apple", "aquarium_fish", "baby"]
+_COARSE_NAMES = [f"super_{i:02d}" for i in range(20)]
+_COARSE_NAMES[:2] = ["aquatic_mammals", "fish"]
+
+
+def _cifar100_archive(drop: tuple[str, ...] = ()):
+    train, fine, coarse = _cifar100_file(7, 1)
+    test, fine_t, coarse_t = _cifar100_file(5, 2)
+    members = {
+        "cifar-100-binary/coarse_label_names.txt": ("\n".join(_COARSE_NAMES) + "\n\n").encode(),
+        "cifar-100-binary/fine_label_names.txt": ("\r\n".join(_FINE_NAMES) + "\r\n").encode(),
+        "cifar-100-binary/train.bin": train,
+        "cifar-100-binary/test.bin": test,
+    }
+    members = {k: v for k, v in members.items() if k.rsplit("/", 1)[-1] not in drop}
+    return _tar_gz(members), members, (train, fine, coarse), (test, fine_t, coarse_t)
+
+
+def test_cifar100_fine_and_coarse_labels_channels_last(server, home, monkeypatch):
+    archive, _, (train, fine, coarse), (test, fine_t, coarse_t) = _cifar100_archive()
+    server.files["c100/cifar-100-binary.tar.gz"] = archive
+    monkeypatch.setenv("TENSORWEAVE_CIFAR100_URL", server.url("c100/"))
+    monkeypatch.setattr(cifar100, "FILE_HASHES", {cifar100.ARCHIVE: (_sha(archive),)})
+    (x_train, y_train), (x_test, y_test) = tw.datasets.cifar100.load_data()
+    assert x_train.shape == (7, 32, 32, 3) and x_test.shape == (5, 32, 32, 3)
+    assert x_train.dtype == np.uint8 and x_test.dtype == np.uint8
+    assert y_train.shape == (7, 1) and y_test.shape == (5, 1)
+    assert y_train.dtype == np.int64 and y_test.dtype == np.int64
+    hand_x, hand_coarse, hand_fine = _decode_cifar100_by_hand(train)
+    hand_xt, hand_coarse_t, hand_fine_t = _decode_cifar100_by_hand(test)
+    np.testing.assert_array_equal(x_train, hand_x)
+    np.testing.assert_array_equal(x_test, hand_xt)
+    assert y_train[:, 0].tolist() == hand_fine == fine.tolist()
+    assert y_test[:, 0].tolist() == hand_fine_t == fine_t.tolist()
+    assert y_train.max() == 99
+    (xc, yc), (xct, yct) = cifar100.load_data(label_mode="coarse")
+    np.testing.assert_array_equal(xc, hand_x)
+    np.testing.assert_array_equal(xct, hand_xt)
+    assert yc.shape == (7, 1) and yc.dtype == np.int64
+    assert yc[:, 0].tolist() == hand_coarse == coarse.tolist()
+    assert yct[:, 0].tolist() == hand_coarse_t == coarse_t.tolist()
+    fine_names = cifar100.get_label_names()
+    assert list(fine_names) == _FINE_NAMES and cifar100.get_label_names("fine") == fine_names
+    assert list(cifar100.get_label_names("coarse")) == _COARSE_NAMES
+    assert fine_names[int(y_train[0, 0])] == "fine_99"
+    assert (home / "datasets" / "cifar100" / "cifar-100-binary.tar.gz").is_file()
+    assert server.count() == 1  # downloaded once, then every call read the cache
+
+
+def test_cifar100_label_mode_is_checked_before_anything_is_fetched(home, monkeypatch):
+    monkeypatch.setenv("TENSORWEAVE_CIFAR100_URL", _closed_port_url())
+    for bad in ("medium", "Fine", None, 1):
+        with pytest.raises(InvalidArgumentError, match="argument 'label_mode'.*'fine'.*'coarse'"):
+            cifar100.load_data(label_mode=bad)
+        with pytest.raises(ValueError, match="label_mode"):
+            cifar100.get_label_names(bad)
+    assert not (home / "datasets" / "cifar100").exists()
+
+
+def test_cifar100_publisher_md5_checks_the_download(server, home, monkeypatch):
+    assert cifar100.FILE_HASHES == {"cifar-100-binary.tar.gz":
+                                    ("03b5dce01913d631647c71ecec9e9cb8",)}
+    archive = _cifar100_archive()[0]
+    server.files["c100/cifar-100-binary.tar.gz"] = archive
+    monkeypatch.setenv("TENSORWEAVE_CIFAR100_URL", server.url("c100/"))
+    with pytest.raises(ChecksumError, match="03b5dce01913d631647c71ecec9e9cb8"):
+        cifar100.load_data()
+    cache = home / "datasets" / "cifar100"
+    assert not (cache / "cifar-100-binary.tar.gz").exists() and _hidden(cache) == []
+    md5 = hashlib.md5(archive).hexdigest()
+    monkeypatch.setattr(cifar100, "FILE_HASHES", {cifar100.ARCHIVE: (md5,)})
+    assert cifar100.load_data()[0][0].shape == (7, 32, 32, 3)  # an MD5 alone is accepted
+
+
+def test_cifar100_reads_a_folder_and_rejects_bad_files(tmp_path, home):
+    _, members, (train, fine, _), (test, _, _) = _cifar100_archive()
+    folder = tmp_path / "cifar-100-binary"
+    folder.mkdir()
+    for name, data in members.items():
+        (folder / name.split("/")[-1]).write_bytes(data)
+    for path in (folder, tmp_path):  # the unpacked folder, or a folder holding it
+        (x_train, y_train), (x_test, _) = cifar100.load_data(path=path)
+        np.testing.assert_array_equal(x_train, _decode_cifar100_by_hand(train)[0])
+        np.testing.assert_array_equal(x_test, _decode_cifar100_by_hand(test)[0])
+        assert y_train[:, 0].tolist() == fine.tolist()
+        assert len(cifar100.get_label_names("coarse", path=path)) == 20
+    x, labels = cifar100.parse_file(train[:3074])
+    assert labels.dtype == np.uint8 and labels.tolist() == [[train[0], train[1]]]
+    with pytest.raises(DatasetFormatError, match="3074-byte CIFAR-100"):
+        cifar100.parse_file(_cifar_batch(2, 0)[0], "train.bin")  # CIFAR-10's 3073-byte records
+    with pytest.raises(DatasetFormatError, match="fine label byte 100 is out of range 0..99"):
+        cifar100.parse_file(b"\x00\x64" + b"\x00" * 3072)
+    with pytest.raises(DatasetFormatError, match="coarse label byte 20 is out of range 0..19"):
+        cifar100.parse_file(b"\x14\x00" + b"\x00" * 3072)
+    broken = tmp_path / "broken.tar.gz"
+    broken.write_bytes(_cifar100_archive(drop=("test.bin",))[0])
+    with pytest.raises(DatasetFormatError, match="lacks test.bin"):
+        cifar100.load_data(path=broken)
+    (folder / "fine_label_names.txt").write_text("apple\nbaby\n")
+    with pytest.raises(DatasetFormatError, match="2 names, expected 100"):
+        cifar100.get_label_names(path=folder)
 
 
 # ---- IMDB --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ shape ``(n, 1)`` with values 0..9 (see :data:`CLASS_NAMES`).
 It reads the **binary version**, ``cifar-10-binary.tar.gz``, whose batches are plain
 records of 1 label byte and 3,072 pixel bytes (1,024 red, then green, then blue, row by
 row). The "python version" holds pickles and is never read: unpickling runs code. The
-archive is read in place (members are not extracted to disk).
+archive is read in place (members are not extracted to disk). The record format and the
+archive handling are shared with :mod:`.cifar100` (``_cifar``).
 
 Sources, in order: ``path=`` (the archive, the ``cifar-10-batches-bin`` folder, or a
 folder holding either); the cache ``$TENSORWEAVE_DATASETS/cifar10/`` or
@@ -18,12 +19,10 @@ folder holding either); the cache ``$TENSORWEAVE_DATASETS/cifar10/`` or
 
 from __future__ import annotations
 
-import tarfile
 from pathlib import Path
 from typing import Any
 
-from ..utils.data_utils import DatasetFormatError
-from . import _fetch
+from . import _cifar
 
 __all__ = ["load_data", "parse_batch", "BASE_URL", "FILE_HASHES", "CLASS_NAMES"]
 
@@ -42,64 +41,21 @@ TRAIN_BATCHES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 TEST_BATCHES = ("test_batch.bin",)
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                "ship", "truck")
-RECORD = 1 + 32 * 32 * 3
+RECORD = 1 + _cifar.PIXELS
 
 
 def parse_batch(data: bytes, source: str = "<bytes>") -> tuple[Any, Any]:
     """Images ``(n, 32, 32, 3)`` and labels ``(n, 1)`` from one binary batch file."""
-    import numpy as np
-
-    if not data or len(data) % RECORD:
-        raise DatasetFormatError(f"{source}: {len(data)} bytes is not a whole number of "
-                                 f"{RECORD}-byte CIFAR-10 records (truncated or not a CIFAR-10 "
-                                 f"binary batch); delete it and download it again")
-    rec = np.frombuffer(data, dtype=np.uint8).reshape(-1, RECORD)
-    y = rec[:, :1].copy()
-    if int(y.max()) > 9:
-        raise DatasetFormatError(f"{source}: label byte {int(y.max())} is out of range 0..9; "
-                                 f"this is not a CIFAR-10 binary batch (CIFAR-100's binary "
-                                 f"format has 2 label bytes)")
-    x = rec[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy()
-    return x, y
-
-
-def _read_members(archive: Path, names: tuple[str, ...]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    try:
-        with tarfile.open(archive) as tar:
-            for m in tar:
-                base = m.name.rsplit("/", 1)[-1]
-                if base in names and m.isfile() and base not in out:
-                    f = tar.extractfile(m)
-                    if f is not None:
-                        out[base] = f.read()
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise DatasetFormatError(f"{archive}: cannot read the archive ({exc}); it is damaged "
-                                 f"or incomplete: delete it and download it again") from None
-    missing = [n for n in names if n not in out]
-    if missing:
-        raise DatasetFormatError(f"{archive}: the archive lacks {', '.join(missing)}; is it "
-                                 f"the binary version ({ARCHIVE})?")
-    return out
-
-
-def _read_folder(folder: Path, names: tuple[str, ...]) -> dict[str, bytes]:
-    missing = [n for n in names if not (folder / n).is_file()]
-    if missing:
-        raise DatasetFormatError(f"{folder}: lacks {', '.join(missing)}")
-    return {n: (folder / n).read_bytes() for n in names}
+    return _cifar.parse_records(
+        data, label_bytes=1, label_limits=(10,), label_names=("label",),
+        what="CIFAR-10 binary batch", other="CIFAR-100's binary format has 2 label bytes",
+        source=source)
 
 
 def _source(path: Any) -> Path:
-    if path is not None:
-        p = Path(path).expanduser()
-        if p.is_dir() and (p / TRAIN_BATCHES[0]).exists():
-            return p
-    spec = _fetch.Spec(
-        name=NAME, files=(ARCHIVE,),
-        url_of=lambda f: _fetch.join_url(_fetch.env_or(BASE_URL, URL_ENV), f),
-        hashes=dict(FILE_HASHES), url_env=URL_ENV, local_names=lambda f: (f, FOLDER))
-    return _fetch.locate(spec, path)[ARCHIVE]
+    return _cifar.source(path, name=NAME, archive=ARCHIVE, folder=FOLDER,
+                         marker=TRAIN_BATCHES[0], base_url=BASE_URL, url_env=URL_ENV,
+                         hashes=FILE_HASHES)
 
 
 def load_data(path: Any = None) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -108,7 +64,7 @@ def load_data(path: Any = None) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
 
     src = _source(path)
     names = TRAIN_BATCHES + TEST_BATCHES
-    raw = _read_folder(src, names) if src.is_dir() else _read_members(src, names)
+    raw = _cifar.read(src, names, ARCHIVE)
     parts = {n: parse_batch(raw.pop(n), f"{src}:{n}") for n in names}
     x_train = np.concatenate([parts[n][0] for n in TRAIN_BATCHES])
     y_train = np.concatenate([parts[n][1] for n in TRAIN_BATCHES])
