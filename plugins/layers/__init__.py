@@ -50,7 +50,8 @@ from .pooling import (
     MaxPooling3D,
 )
 from .preprocessing import Identity, Normalization, Rescaling
-from .recurrent import GRU, LSTM, SimpleRNN
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import (
     Cropping1D,
     Cropping2D,
@@ -84,6 +85,7 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
           SimpleRNN, LSTM, GRU, TimeDistributed, Bidirectional,
+          RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
           # attention
           MultiHeadAttention, Attention, AdditiveAttention,
           # activations with parameters

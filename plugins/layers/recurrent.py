@@ -1,10 +1,17 @@
-"""Recurrent layers: SimpleRNN, LSTM and GRU (Keras 3 semantics).
+"""Recurrent layers: RNN (runs any cell), SimpleRNN, LSTM and GRU (Keras 3 semantics).
 
 Inputs are ``(batch, timesteps, features)`` with a known number of timesteps. The time loop
 is unrolled in Python with ``tensorweave.ops`` (every step is recorded into the traced
-training graph), which suits the sequence lengths of the tutorials. The input projection
-``x @ kernel (+ bias)`` is computed once for all timesteps; each step then adds
-``h @ recurrent_kernel`` and applies the gates.
+training graph), which suits the sequence lengths of the tutorials.
+
+``RNN(cell)`` runs any object with Keras's cell protocol (see ``recurrent_cells.py``):
+``call(inputs, states, training=None) -> (output, new_states)``, ``state_size`` (an int or
+a list of ints), optional ``output_size`` and ``get_initial_state(batch_size)``; a list of
+cells runs them stacked (``StackedRNNCells``). ``SimpleRNN``, ``LSTM`` and ``GRU`` are
+``RNN`` layers over ``SimpleRNNCell`` / ``LSTMCell`` / ``GRUCell`` (``layer.cell``). With a
+built-in cell the input projection ``x @ kernel (+ bias)`` is computed once for all
+timesteps; each step then adds ``h @ recurrent_kernel`` and applies the gates. Any other
+cell is called once per step.
 
 Weights are named and shaped as in Keras, so ``count_params`` and ``set_weights`` with
 Keras arrays agree:
@@ -19,6 +26,13 @@ Keras arrays agree:
   recurrent bias) and applies the reset gate after the recurrent matmul;
   ``h = z * h_prev + (1 - z) * hh``.
 
+The weights live in the cell; the layer's ``weights`` list them first (``kernel``,
+``recurrent_kernel``, ``bias``), then the state variables of a stateful layer, as before
+the cells existed, so saved files and ``set_weights`` lists are unchanged. With
+``return_state`` the states follow the output in the cell's structure: ``[out, h, c]`` for
+an LSTM cell, ``[out, [h1, c1], [h2, c2]]`` for two stacked LSTM cells (Keras 3);
+``initial_state`` takes that structure or the flat list of state tensors.
+
 ``stateful=True`` keeps the final states of each call in non-trainable variables (the
 batch size must be fixed: ``batch_input_shape`` / ``batch_size`` on the layer, or
 ``tw.Input(..., batch_size=...)``, or the first batch the layer sees) and starts the next
@@ -32,110 +46,122 @@ timestep), on the inputs and on the previous ``h``, only when training.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 
-import tensorweave.activations as _activations
-import tensorweave.initializers as _initializers
 from tensorweave import ops
-from tensorweave import random as _random
 from tensorweave.errors import InvalidArgumentError, ShapeError
 from tensorweave.variables import StatelessScope, current_substitution
 
-from .base import Layer, in_shape_inference
+from .base import Layer, _Unserializable, in_shape_inference
+from .recurrent_cells import (
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+    _Cell,
+    build_cell,
+    call_cell,
+    cell_output_size,
+    check_cell,
+    check_rate,
+    check_units,
+)
 from .reshaping import layer_label
 
-__all__ = ["SimpleRNN", "LSTM", "GRU"]
+__all__ = ["RNN", "SimpleRNN", "LSTM", "GRU"]
 
 
-class _UnitForgetBias:
-    """LSTM bias initializer: ``bias_initializer`` everywhere except ones on the forget
-    gate (``[init(u), ones(u), init(2u)]``), as Keras's ``unit_forget_bias``."""
-
-    def __init__(self, base: Any, units: int) -> None:
-        self.base = base
-        self.units = units
-
-    def __call__(self, shape: Any, dtype: Any = None) -> Any:
-        u = self.units
-        parts = [self.base((u,), dtype=dtype), ops.ones((u,), dtype=dtype),
-                 self.base((2 * u,), dtype=dtype)]
-        return ops.concatenate(parts, axis=0)
+def _flatten(tree: Any) -> list:
+    """Lists and tuples flattened (any nesting); anything else is one leaf."""
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in _flatten(item)]
+    return [tree]
 
 
-def _check_rate(where: str, name: str, value: Any) -> float:
-    try:
-        r = float(value)
-    except (TypeError, ValueError):
-        r = -1.0
-    if isinstance(value, bool) or not 0.0 <= r < 1.0:
-        raise InvalidArgumentError(f"{where}: argument {name!r}: expected a value in [0, 1), "
-                                   f"got {value!r}")
-    return r
+class _StateVariables(Layer):
+    """Holds a stateful RNN's state variables. It is tracked after the cell, so the
+    layer's ``weights`` list the cell's weights first and the states last."""
 
 
-class _RNN(Layer):
-    """Shared machinery of SimpleRNN / LSTM / GRU: arguments, the unrolled time loop,
-    initial and stateful states. Subclasses define ``_n_gates``, ``_state_names``,
-    ``_bias_shape``, ``_bias_init`` and ``_step``."""
+class RNN(Layer):
+    """Runs a recurrent cell over the timesteps of ``(batch, timesteps, features)`` inputs
+    (Keras 3's ``keras.layers.RNN``).
 
-    _n_gates = 1
-    _state_names: tuple[str, ...] = ("h",)
+    ``cell``: an object with ``call(inputs, states, training=None) -> (output,
+    new_states)`` and ``state_size`` (``output_size`` and ``get_initial_state(batch_size)``
+    are optional), e.g. ``LSTMCell(32)`` or a ``tw.layers.Layer`` subclass of your own; a
+    list of cells is run stacked (``StackedRNNCells``). ``return_sequences``,
+    ``return_state``, ``go_backwards``, ``stateful`` and ``zero_output_for_mask`` mean what
+    they mean for ``LSTM``; ``unroll`` is accepted for Keras compatibility (the loop is
+    always unrolled). Call with ``initial_state=``, ``mask=`` and ``training=`` as the
+    built-in recurrent layers."""
 
-    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, seed: int | None = None,
-                 return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 use_cudnn: Any = "auto", zero_output_for_mask: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(self, cell: Any, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False,
+                 zero_output_for_mask: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         where = layer_label(self)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise InvalidArgumentError(f"{where}: argument 'units': expected a positive int, "
-                                       f"got {units!r}")
-        self.units = int(units)
-        self.activation = _activations.get(activation) if activation is not None else None
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.recurrent_regularizer = recurrent_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
-        self.dropout = _check_rate(where, "dropout", dropout)
-        self.recurrent_dropout = _check_rate(where, "recurrent_dropout", recurrent_dropout)
-        self.seed = seed
-        if self.dropout > 0 or self.recurrent_dropout > 0:
-            self.seed_generator = _random.SeedGenerator(seed)
+        if isinstance(cell, (list, tuple)):
+            if not cell:
+                raise InvalidArgumentError(f"{where}: argument 'cell': expected a cell or a "
+                                           "non-empty list of cells, got []")
+            for i, c in enumerate(cell):
+                check_cell(where, f"cell[{i}]", c)
+            cell = StackedRNNCells(list(cell))
+        check_cell(where, "cell", cell)
+        self._setup(cell, return_sequences=return_sequences, return_state=return_state,
+                    go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                    zero_output_for_mask=zero_output_for_mask)
+
+    def _setup(self, cell: Any, return_sequences: bool, return_state: bool,
+               go_backwards: bool, stateful: bool, unroll: bool,
+               zero_output_for_mask: bool) -> None:
+        self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)  # the loop is always unrolled
-        self.use_cudnn = use_cudnn
         # a masked step repeats the previous output (Keras's default) or gives zeros
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
-        self.states: list[Any] = [None] * len(self._state_names)
+        size = cell.state_size
+        self.single_state = not isinstance(size, (list, tuple))
+        #: one entry per top-level state (Keras): an int, or a list for a stacked cell
+        self.state_size = [size] if self.single_state else list(size)
+        self._flat_sizes = [int(s) for s in _flatten(self.state_size)]
+        self.states: list[Any] = [None] * len(self.state_size)
         self._state_vars: list[Any] = []
+        self._n_features: int | None = None
+
+    # ---- structure of the states -------------------------------------------------------
+    @property
+    def _state_names(self) -> tuple[str, ...]:
+        """One name per (flat) state: ``h`` / ``c`` for the built-in cells, else its
+        index."""
+        if isinstance(self.cell, _Cell):
+            return self.cell._state_names
+        return tuple(str(i) for i in range(len(self._flat_sizes)))
+
+    def _pack(self, flat: list) -> list:
+        """The flat state list in the cell's structure (one entry per ``state_size``
+        entry, nested like it)."""
+        it = iter(flat)
+
+        def take(size: Any) -> Any:
+            if isinstance(size, (list, tuple)):
+                return [take(s) for s in size]
+            return next(it)
+
+        return [take(s) for s in self.state_size]
 
     # ---- weights -----------------------------------------------------------------------
-    def _bias_shape(self) -> tuple[int, ...]:
-        return (self._n_gates * self.units,)
-
-    def _bias_init(self) -> Any:
-        return self.bias_initializer
+    def _cell_weight_path(self, var: Any) -> str:
+        return f"{self.name}/{var.path}"  # Keras: rnn/minimal_rnn_cell/kernel
 
     def build(self, input_shape: Any) -> None:
         where = layer_label(self)
@@ -146,18 +172,12 @@ class _RNN(Layer):
         if feat is None:
             raise ShapeError(f"{where}: the features dimension must be known, got input shape "
                              f"{tuple(input_shape)}")
-        g = self._n_gates * self.units
-        self.kernel = self.add_weight((feat, g), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.recurrent_kernel = self.add_weight((self.units, g), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint,
-                                                name="recurrent_kernel")
-        self.bias = self.add_weight(self._bias_shape(), self._bias_init(),
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint,
-                                    name="bias") if self.use_bias else None
+        self._n_features = int(feat)
+        if isinstance(self.cell, Layer):
+            build_cell(self.cell, (input_shape[0], int(feat)))
+            for var in self.cell.weights:
+                if not var.path.startswith(f"{self.name}/"):
+                    var.path = self._cell_weight_path(var)
         if self.stateful:
             batch = input_shape[0] if input_shape[0] is not None else self._batch_size_arg
             if batch is None:
@@ -165,10 +185,15 @@ class _RNN(Layer):
                     f"{where}: stateful=True needs a fixed batch size: pass "
                     "batch_input_shape=(batch, timesteps, features) or batch_size= to the "
                     "layer, or use tw.Input(shape, batch_size=...)")
-            self._state_vars = [self.add_weight((int(batch), self.units), "zeros",
-                                                trainable=False, name=f"state_{n}")
-                                for n in self._state_names]
-            self.states = list(self._state_vars)
+            holder = _StateVariables(name=f"{self.name}_states", dtype=self.dtype_policy)
+            holder.built = True
+            self._state_vars = [holder.add_weight((int(batch), size), "zeros",
+                                                  trainable=False, name=f"state_{n}")
+                                for n, size in zip(self._state_names, self._flat_sizes)]
+            for v in self._state_vars:
+                v.path = f"{self.name}/{v.name}"
+            self._state_holder = holder  # tracked after the cell: states come last
+            self.states = self._pack(self._state_vars)
         self.built = True
 
     def count_params(self) -> int:
@@ -179,7 +204,7 @@ class _RNN(Layer):
     # ---- states ------------------------------------------------------------------------
     def reset_states(self, states: Any = None) -> None:
         """Set the stateful layer's states to zero (or to ``states``, one array per state:
-        ``[h]`` or ``[h, c]`` for LSTM)."""
+        ``[h]`` or ``[h, c]`` for LSTM; nested as the cell's states, or flat)."""
         where = layer_label(self)
         if not self.stateful:
             raise InvalidArgumentError(f"{where}: reset_states() needs a stateful layer "
@@ -190,60 +215,77 @@ class _RNN(Layer):
             for v in self._state_vars:
                 v.assign(np.zeros(v.shape, dtype=v.dtype.name))
             return
-        if not isinstance(states, (list, tuple)):
-            states = [states]
-        if len(states) != len(self._state_vars):
+        flat = _flatten(states)
+        if len(flat) != len(self._state_vars):
             raise InvalidArgumentError(f"{where}: reset_states expected {len(self._state_vars)} "
-                                       f"state array(s), got {len(states)}")
-        for v, s in zip(self._state_vars, states):
+                                       f"state array(s), got {len(flat)}")
+        for v, s in zip(self._state_vars, flat):
             v.assign(s)
 
     reset_state = reset_states
 
     def get_initial_state(self, batch_size: int) -> list:
-        return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
-                for _ in self._state_names]
+        """The states a call starts from without ``initial_state`` (zeros unless the cell
+        defines ``get_initial_state``), in the cell's structure."""
+        fn = getattr(self.cell, "get_initial_state", None)
+        if fn is not None:
+            init = fn(batch_size=batch_size)
+            return list(init) if isinstance(init, (list, tuple)) else [init]
+        dtype = getattr(self.cell, "compute_dtype", self.compute_dtype)
+        return self._pack([ops.zeros((batch_size, s), dtype=dtype) for s in self._flat_sizes])
 
-    def _zeros_like_state(self, x0: Any) -> Any:
-        # (batch, units) zeros that also work for an unknown (symbolic) batch size
-        return ops.add(ops.zeros_like(x0[:, :1]),
-                       ops.zeros((self.units,), dtype=x0.dtype))
+    @staticmethod
+    def _zeros_like_state(x0: Any, size: int) -> Any:
+        # (batch, size) zeros that also work for an unknown (symbolic) batch size
+        return ops.add(ops.zeros_like(x0[:, :1]), ops.zeros((size,), dtype=x0.dtype))
+
+    def _check_state(self, s: Any, size: int, batch: Any, arg: str, what: str) -> Any:
+        s = s if ops.is_tensor(s) else ops.convert_to_tensor(s)
+        shape = tuple(s.shape)
+        if len(shape) != 2 or shape[1] != size or (
+                None not in (shape[0], batch) and shape[0] != batch):
+            raise ShapeError(f"{layer_label(self)}: argument {arg!r}: expected {what}shape "
+                             f"({batch}, {size}), got {shape}")
+        return s
 
     def _initial_states(self, inputs: Any, initial_state: Any) -> list:
+        """The flat list of the states the loop starts from."""
         where = layer_label(self)
-        n = len(self._state_names)
+        n = len(self._flat_sizes)
         batch = inputs.shape[0]
+
+        def cast(s: Any) -> Any:
+            return s if s.dtype is inputs.dtype else ops.cast(s, inputs.dtype)
+
         if initial_state is not None:
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else \
-                [initial_state]
+            states = _flatten(initial_state)
             if len(states) != n:
                 raise InvalidArgumentError(f"{where}: argument 'initial_state': expected {n} "
                                            f"state tensor(s), got {len(states)}")
-            out = []
-            for s in states:
-                s = s if ops.is_tensor(s) else ops.convert_to_tensor(s)
-                if s.dtype is not inputs.dtype:
-                    s = ops.cast(s, inputs.dtype)
-                shape = tuple(s.shape)
-                if len(shape) != 2 or shape[1] != self.units or (
-                        None not in (shape[0], batch) and shape[0] != batch):
-                    raise ShapeError(f"{where}: argument 'initial_state': expected shape "
-                                     f"({batch}, {self.units}), got {shape}")
-                out.append(s)
-            return out
+            return [cast(self._check_state(s, size, batch, "initial_state", ""))
+                    for s, size in zip(states, self._flat_sizes)]
         if self.stateful and self._state_vars:
             vb = self._state_vars[0].shape[0]
             if batch is None and ops.is_symbolic(inputs):
-                return [self._zeros_like_state(inputs[:, 0, :]) for _ in range(n)]
+                return [self._zeros_like_state(inputs[:, 0, :], s) for s in self._flat_sizes]
             if batch != vb:
                 raise ShapeError(f"{where}: a stateful layer was built for batch size {vb}, "
                                  f"got inputs of shape {tuple(inputs.shape)} (keep the batch "
                                  "size fixed, e.g. fit(..., batch_size=N, shuffle=False) with "
                                  "a sample count divisible by N)")
-            values = [v.value for v in self._state_vars]
-            return [s if s.dtype is inputs.dtype else ops.cast(s, inputs.dtype)
-                    for s in values]
-        return [self._zeros_like_state(inputs[:, 0, :]) for _ in range(n)]
+            return [cast(v.value) for v in self._state_vars]
+        fn = getattr(self.cell, "get_initial_state", None)
+        if fn is not None and batch is not None and not isinstance(self.cell, _Cell):
+            states = _flatten(fn(batch_size=batch))
+            if len(states) != n:
+                raise InvalidArgumentError(
+                    f"{where}: argument 'cell': {type(self.cell).__name__}.get_initial_state "
+                    f"returned {len(states)} state tensor(s), its state_size "
+                    f"{self.cell.state_size!r} declares {n}")
+            return [cast(self._check_state(s, size, batch, "cell",
+                                           "get_initial_state to return tensors of "))
+                    for s, size in zip(states, self._flat_sizes)]
+        return [self._zeros_like_state(inputs[:, 0, :], s) for s in self._flat_sizes]
 
     def _save_states(self, states: list) -> None:
         scope = current_substitution()
@@ -254,19 +296,42 @@ class _RNN(Layer):
             v.assign(ops.stop_gradient(s))
 
     # ---- the loop ----------------------------------------------------------------------
-    def _step(self, xz: Any, states: list, rec_mask: Any, rk: Any,
-              b: Any) -> tuple[Any, list]:
-        raise NotImplementedError
+    def _cell_step(self, x_t: Any, flat: list, training: Any, check: bool
+                   ) -> tuple[Any, list]:
+        """One call of a cell that is not a built-in one, with its result checked on the
+        first step (the number of states and their shapes)."""
+        where = layer_label(self)
+        cell = self.cell
+        name = type(cell).__name__
+        res = call_cell(cell, x_t, self._pack(flat), training)
+        if not isinstance(res, (list, tuple)) or len(res) != 2:
+            raise InvalidArgumentError(f"{where}: argument 'cell': {name}.call must return "
+                                       f"(output, new_states), got {type(res).__name__}")
+        out, new = res
+        new_flat = _flatten(new)
+        if check:
+            if len(new_flat) != len(flat):
+                raise InvalidArgumentError(
+                    f"{where}: argument 'cell': {name}.call returned {len(new_flat)} state "
+                    f"tensor(s), its state_size {cell.state_size!r} declares {len(flat)}")
+            for s, size in zip(new_flat, self._flat_sizes):
+                shape = tuple(getattr(s, "shape", ()))
+                if len(shape) != 2 or shape[1] != size:
+                    raise ShapeError(f"{where}: argument 'cell': {name}.call returned a state "
+                                     f"of shape {shape}, expected (batch, {size}) from its "
+                                     f"state_size {cell.state_size!r}")
+            declared = getattr(cell, "output_size", None)
+            shape = tuple(getattr(out, "shape", ()))
+            if declared is not None and (len(shape) != 2 or shape[1] != declared):
+                raise ShapeError(f"{where}: argument 'cell': {name}.call returned an output of "
+                                 f"shape {shape}, expected (batch, {declared}) from its "
+                                 "output_size")
+        return out, new_flat
 
-    def _input_projection(self, x: Any, k: Any, b: Any) -> Any:
-        """``x @ kernel (+ input bias)`` for all timesteps: ``(batch, T, gates * units)``."""
-        z = ops.matmul(x, k)
-        if b is not None:
-            z = ops.add(z, self._input_bias(b))
-        return z
-
-    def _input_bias(self, b: Any) -> Any:
-        return b
+    def _dropout_cells(self) -> list:
+        if not isinstance(self.cell, Layer):
+            return []
+        return [c for c in self.cell._flatten_layers() if isinstance(c, _Cell)]
 
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
              training: Any = None) -> Any:
@@ -281,34 +346,53 @@ class _RNN(Layer):
             raise ShapeError(f"{where}: argument 'inputs': the number of timesteps must be "
                              f"known and positive (the time loop is unrolled), got shape "
                              f"{tuple(inputs.shape)}")
-        if inputs.shape[-1] != self.kernel.shape[0]:
-            raise ShapeError(f"{where}: argument 'inputs': expected {self.kernel.shape[0]} "
+        if inputs.shape[-1] != self._n_features:
+            raise ShapeError(f"{where}: argument 'inputs': expected {self._n_features} "
                              f"features (the layer was built for them), got shape "
                              f"{tuple(inputs.shape)}")
         x = inputs
         if not x.dtype.is_floating:
             x = ops.cast(x, self.compute_dtype)
         states = self._initial_states(x, initial_state)
-        rec_mask = None
-        if training and self.dropout > 0:
-            mask_in = _random.dropout(ops.ones_like(x[:, 0, :]), self.dropout,
-                                      seed=self.seed_generator)
-            x = ops.multiply(x, ops.expand_dims(mask_in, 1))
-        if training and self.recurrent_dropout > 0:
-            rec_mask = _random.dropout(ops.ones_like(states[0]), self.recurrent_dropout,
-                                       seed=self.seed_generator)
-        # read each weight once (``.value`` applies the mixed-precision autocast)
-        k, rk = self.kernel.value, self.recurrent_kernel.value
-        b = self.bias.value if self.bias is not None else None
-        xz = self._input_projection(x, k, b)
-        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         step_mask = self._step_mask(mask, inputs.shape)
+        # inside this call every built-in cell draws its dropout masks once
+        cells = self._dropout_cells()
+        for c in cells:
+            c._dropout_cache = {}
+        try:
+            output, states = self._loop(x, states, step_mask, training)
+        finally:
+            for c in cells:
+                c._dropout_cache = None
+        if self.stateful:
+            self._save_states(states)
+        if self.return_state:
+            return [output, *self._pack(states)]
+        return output
+
+    def _loop(self, x: Any, states: list, step_mask: Any, training: Any
+              ) -> tuple[Any, list]:
+        steps = x.shape[1]
+        cell = self.cell
+        if isinstance(cell, _Cell):
+            # a built-in cell: project every timestep at once, then only the recurrent half
+            weights = cell._read_weights()
+            xz = cell._project(x, weights, training)
+
+            def step(t: int, st: list, first: bool) -> tuple[Any, list]:
+                return cell._recur(xz[:, t, :], st, weights, training)
+        else:
+            def step(t: int, st: list, first: bool) -> tuple[Any, list]:
+                return self._cell_step(x[:, t, :], st, training, first)
+
+        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs = []
         prev_out = None
-        for t in order:
-            new_out, new_states = self._step(xz[:, t, :], states, rec_mask, rk, b)
+        out = None
+        for i, t in enumerate(order):
+            new_out, new_states = step(t, states, i == 0)
             if step_mask is None:
-                out, states = new_out, new_states
+                out, states = new_out, list(new_states)
             else:
                 # a masked step (padding) leaves the states as they were
                 keep = step_mask[:, t, :]
@@ -320,27 +404,27 @@ class _RNN(Layer):
                 prev_out = out
             if self.return_sequences:
                 outputs.append(out)
-        if self.stateful:
-            self._save_states(states)
         output = ops.stack(outputs, axis=1) if self.return_sequences else out
-        if self.return_state:
-            return [output, *states]
-        return output
+        return output, states
 
     def _shape_only_outputs(self, inputs: Any) -> Any:
         """Outputs of the right shapes for a sequence of unknown length (``Input((None,
         features))``): the functional API and ``compute_output_shape`` only need shapes;
         the layer unrolls over the real number of steps when it runs on data."""
-        if inputs.shape[-1] != self.kernel.shape[0]:
+        if inputs.shape[-1] != self._n_features:
             raise ShapeError(f"{layer_label(self)}: argument 'inputs': expected "
-                             f"{self.kernel.shape[0]} features, got shape "
+                             f"{self._n_features} features, got shape "
                              f"{tuple(inputs.shape)}")
         x = inputs if inputs.dtype.is_floating else ops.cast(inputs, self.compute_dtype)
-        seq = ops.matmul(x, self.kernel.value[:, :self.units])  # (batch, None, units)
-        last = ops.sum(seq, axis=1)
-        output = seq if self.return_sequences else last
+
+        def seq_of(size: int) -> Any:  # (batch, None, size)
+            return ops.matmul(x, ops.zeros((self._n_features, size), dtype=x.dtype))
+
+        seq = seq_of(cell_output_size(self.cell))
+        output = seq if self.return_sequences else ops.sum(seq, axis=1)
         if self.return_state:
-            return [output, *[last for _ in self._state_names]]
+            return [output, *self._pack([ops.sum(seq_of(s), axis=1)
+                                         for s in self._flat_sizes])]
         return output
 
     def _step_mask(self, mask: Any, shape: tuple) -> Any:
@@ -369,112 +453,182 @@ class _RNN(Layer):
             mask = mask[0]
         out_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [out_mask] + [None] * len(self._state_names)
+            return [out_mask] + [None] * len(self._flat_sizes)
         return out_mask
 
-    def _act(self, z: Any) -> Any:
-        return self.activation(z) if self.activation is not None else z
+    # ---- config ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        from tensorweave.saving import serialize_layer
 
-    def _rec_h(self, h: Any, rec_mask: Any) -> Any:
-        return ops.multiply(h, rec_mask) if rec_mask is not None else h
+        config = super().get_config()
+        config.update(return_sequences=self.return_sequences, return_state=self.return_state,
+                      go_backwards=self.go_backwards, stateful=self.stateful,
+                      unroll=self.unroll, zero_output_for_mask=self.zero_output_for_mask)
+        if isinstance(self.cell, Layer) or hasattr(self.cell, "get_config"):
+            config["cell"] = serialize_layer(self.cell)
+        else:
+            config["cell"] = _Unserializable(f"{type(self).__name__}.cell", self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: Any = None) -> RNN:
+        from tensorweave.saving import deserialize_layer
+
+        config = dict(config)
+        build_shape = config.pop("build_input_shape", None)
+        cell = config.pop("cell")
+        if isinstance(cell, list):
+            cell = [deserialize_layer(c, custom_objects) for c in cell]
+        else:
+            cell = deserialize_layer(cell, custom_objects)
+        layer = cls(cell, **config)
+        if build_shape is not None:
+            layer._maybe_build_from_shape(build_shape)
+        return layer
 
 
-class SimpleRNN(_RNN):
+# ---- SimpleRNN / LSTM / GRU: RNN layers over the built-in cells ---------------------------
+_LOOP_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+              "zero_output_for_mask")
+
+
+def _cell_params(cls: type) -> set[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is Layer or not issubclass(klass, Layer):
+            break
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            names |= {p for p in inspect.signature(init).parameters
+                      if p not in ("self", "kwargs")}
+    return names
+
+
+def _from_cell(name: str, doc: str = "") -> property:
+    return property(lambda self: getattr(self.cell, name),
+                    doc=doc or f"The cell's ``{name}``.")
+
+
+class _CellLayer(RNN):
+    """An RNN layer that makes its own built-in cell from its arguments (Keras 3's
+    ``LSTM(RNN)``). Its config is its arguments (as before the cells existed), not a
+    serialized cell."""
+
+    _cell_class: type = _Cell
+    _cell_name = "cell"
+
+    def __init__(self, units: int, **kwargs: Any) -> None:
+        loop = {k: kwargs.pop(k) for k in _LOOP_ARGS if k in kwargs}
+        use_cudnn = kwargs.pop("use_cudnn", "auto")
+        cell_args = _cell_params(self._cell_class)
+        cell_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in cell_args}
+        Layer.__init__(self, **kwargs)
+        where = layer_label(self)
+        # errors name this layer rather than its cell
+        check_units(where, units)
+        for arg in ("dropout", "recurrent_dropout"):
+            if arg in cell_kw:
+                check_rate(where, arg, cell_kw[arg])
+        cell = self._cell_class(units, name=self._cell_name, dtype=self.dtype_policy,
+                                trainable=self.trainable, **cell_kw)
+        self.use_cudnn = use_cudnn
+        self._setup(cell, **{k: loop.get(k, False) for k in _LOOP_ARGS})
+
+    def _cell_weight_path(self, var: Any) -> str:
+        return f"{self.name}/{var.name}"  # as before the cells: lstm/kernel
+
+    def get_config(self) -> dict:
+        return Layer.get_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: Any = None) -> RNN:
+        return Layer.from_config.__func__(cls, config)  # type: ignore[attr-defined]
+
+    units = _from_cell("units")
+    activation = _from_cell("activation")
+    use_bias = _from_cell("use_bias")
+    kernel_initializer = _from_cell("kernel_initializer")
+    recurrent_initializer = _from_cell("recurrent_initializer")
+    bias_initializer = _from_cell("bias_initializer")
+    kernel_regularizer = _from_cell("kernel_regularizer")
+    recurrent_regularizer = _from_cell("recurrent_regularizer")
+    bias_regularizer = _from_cell("bias_regularizer")
+    kernel_constraint = _from_cell("kernel_constraint")
+    recurrent_constraint = _from_cell("recurrent_constraint")
+    bias_constraint = _from_cell("bias_constraint")
+    dropout = _from_cell("dropout")
+    recurrent_dropout = _from_cell("recurrent_dropout")
+    seed = _from_cell("seed")
+    kernel = _from_cell("kernel", "The cell's input kernel ``(features, gates * units)``.")
+    recurrent_kernel = _from_cell("recurrent_kernel",
+                                  "The cell's recurrent kernel ``(units, gates * units)``.")
+    bias = _from_cell("bias", "The cell's bias (``None`` with ``use_bias=False``).")
+
+
+class SimpleRNN(_CellLayer):
     """Fully connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel +
-    bias)``; the output is ``h``."""
+    bias)``; the output is ``h``. ``RNN(SimpleRNNCell(units, ...))`` with the cell's
+    arguments and the RNN's arguments in one call."""
 
-    def _step(self, xz: Any, states: list, rec_mask: Any, rk: Any,
-              b: Any) -> tuple[Any, list]:
-        h = self._rec_h(states[0], rec_mask)
-        h = self._act(ops.add(xz, ops.matmul(h, rk)))
-        return h, [h]
+    _cell_class = SimpleRNNCell
+    _cell_name = "simple_rnn_cell"
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer,
+                         bias_initializer=bias_initializer, **kwargs)
 
 
-class LSTM(_RNN):
+class LSTM(_CellLayer):
     """Long Short-Term Memory (Hochreiter & Schmidhuber, 1997), Keras's gate order i, f, c,
-    o; states ``[h, c]``."""
+    o; states ``[h, c]``. ``RNN(LSTMCell(units, ...))`` with the cell's arguments and the
+    RNN's arguments in one call."""
 
-    _n_gates = 4
-    _state_names = ("h", "c")
+    _cell_class = LSTMCell
+    _cell_name = "lstm_cell"
 
     def __init__(self, units: int, activation: Any = "tanh",
                  recurrent_activation: Any = "sigmoid", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
                  unit_forget_bias: bool = True, **kwargs: Any) -> None:
-        super().__init__(units, activation=activation, use_bias=use_bias,
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
-        self.recurrent_activation = _activations.get(recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
+                         bias_initializer=bias_initializer,
+                         unit_forget_bias=unit_forget_bias, **kwargs)
 
-    def _bias_init(self) -> Any:
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        base = _initializers.get(self.bias_initializer) or _initializers.get("zeros")
-        return _UnitForgetBias(base, self.units)
-
-    def _step(self, xz: Any, states: list, rec_mask: Any, rk: Any,
-              b: Any) -> tuple[Any, list]:
-        h_prev, c_prev = states
-        z = ops.add(xz, ops.matmul(self._rec_h(h_prev, rec_mask), rk))
-        zi, zf, zc, zo = ops.split(z, 4, axis=-1)
-        ra = self.recurrent_activation
-        i, f, o = ra(zi), ra(zf), ra(zo)
-        c = ops.add(ops.multiply(f, c_prev), ops.multiply(i, self._act(zc)))
-        h = ops.multiply(o, self._act(c))
-        return h, [h, c]
+    recurrent_activation = _from_cell("recurrent_activation")
+    unit_forget_bias = _from_cell("unit_forget_bias")
 
 
-class GRU(_RNN):
+class GRU(_CellLayer):
     """Gated Recurrent Unit (Cho et al., 2014), Keras's gate order z, r, h.
 
     ``reset_after=True`` (default, as Keras 3 / cuDNN): ``hh = activation(x_h + r *
     (h_prev @ U_h + b_rh))`` with a ``(2, 3u)`` bias; ``reset_after=False``: ``hh =
-    activation(x_h + (r * h_prev) @ U_h)`` with a ``(3u,)`` bias."""
+    activation(x_h + (r * h_prev) @ U_h)`` with a ``(3u,)`` bias. ``RNN(GRUCell(units,
+    ...))`` with the cell's arguments and the RNN's arguments in one call."""
 
-    _n_gates = 3
+    _cell_class = GRUCell
+    _cell_name = "gru_cell"
 
     def __init__(self, units: int, activation: Any = "tanh",
                  recurrent_activation: Any = "sigmoid", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
                  reset_after: bool = True, **kwargs: Any) -> None:
-        super().__init__(units, activation=activation, use_bias=use_bias,
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
-        self.recurrent_activation = _activations.get(recurrent_activation)
-        self.reset_after = bool(reset_after)
+                         bias_initializer=bias_initializer, reset_after=reset_after,
+                         **kwargs)
 
-    def _bias_shape(self) -> tuple[int, ...]:
-        g = 3 * self.units
-        return (2, g) if self.reset_after else (g,)
-
-    def _input_bias(self, b: Any) -> Any:
-        return b[0] if self.reset_after else b
-
-    def _step(self, xz: Any, states: list, rec_mask: Any, rk: Any,
-              b: Any) -> tuple[Any, list]:
-        h_prev = states[0]
-        hr = self._rec_h(h_prev, rec_mask)
-        u = self.units
-        ra = self.recurrent_activation
-        x_z, x_r, x_h = ops.split(xz, 3, axis=-1)
-        if self.reset_after:
-            inner = ops.matmul(hr, rk)
-            if b is not None:
-                inner = ops.add(inner, b[1])
-            r_z, r_r, r_h = ops.split(inner, 3, axis=-1)
-            z = ra(ops.add(x_z, r_z))
-            r = ra(ops.add(x_r, r_r))
-            hh = self._act(ops.add(x_h, ops.multiply(r, r_h)))
-        else:
-            inner = ops.matmul(hr, rk[:, :2 * u])
-            r_z, r_r = ops.split(inner, 2, axis=-1)
-            z = ra(ops.add(x_z, r_z))
-            r = ra(ops.add(x_r, r_r))
-            hh = self._act(ops.add(x_h, ops.matmul(ops.multiply(r, hr), rk[:, 2 * u:])))
-        h = ops.add(ops.multiply(z, h_prev), ops.multiply(ops.subtract(1.0, z), hh))
-        return h, [h]
+    recurrent_activation = _from_cell("recurrent_activation")
+    reset_after = _from_cell("reset_after")
