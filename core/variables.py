@@ -127,6 +127,18 @@ class Variable(TensorBase):
 
     @property
     def dtype(self) -> Any:
+        """The dtype a read gives: inside an autocast scope (a mixed-precision layer's
+        call) a float variable reads as the compute dtype, so ops that look at dtypes
+        before reading (promotion, matmul's check) see what they will get (Keras 3)."""
+        dtype = self._value.dtype
+        cast_to = _autocast.get()
+        if cast_to is not None and dtype.is_floating:
+            return cast_to
+        return dtype
+
+    @property
+    def stored_dtype(self) -> Any:
+        """The dtype the value is kept in, whatever autocast scope is active."""
         return self._value.dtype
 
     def numpy(self) -> Any:
@@ -170,10 +182,11 @@ class StatelessScope(dict):
 
         if isinstance(value, Variable):  # store its value, never the variable itself
             value = value.value
+        dtype = var.stored_dtype
         if not is_tensor(value):
-            value = convert_to_tensor(value, var.dtype)
-        if value.dtype is not var.dtype:
-            value = cast(value, var.dtype)
+            value = convert_to_tensor(value, dtype)
+        if value.dtype is not dtype:
+            value = cast(value, dtype)
         if tuple(value.shape) != tuple(var.shape):
             raise ShapeError(f"Variable {var.name!r}: cannot assign shape {tuple(value.shape)} "
                              f"to a variable of shape {tuple(var.shape)}")

@@ -444,3 +444,49 @@ def test_tracing_over_an_unknown_number_of_steps_is_a_clear_error():
     layer(rand(1, 3, 2))
     with pytest.raises(ShapeError, match="timesteps must be known"):
         tw.trace(layer, tw.placeholder((None, None, 2), "float64"))
+
+
+def test_custom_layer_and_cell_using_variables_directly_under_mixed_precision():
+    """``ops.matmul(x, self.kernel)`` in a mixed_float16 layer reads the kernel as float16
+    (a variable's dtype follows the autocast scope, as in Keras 3), while it is stored,
+    updated and saved in float32."""
+    seen = {}
+
+    class Scale(L.Layer):
+        def build(self, shape):
+            self.kernel = self.add_weight((shape[-1], 2), name="kernel")
+
+        def call(self, x):
+            seen["dtype"], seen["stored"] = self.kernel.dtype, self.kernel.stored_dtype
+            return tw.ops.add(tw.ops.matmul(x, self.kernel), tw.ops.sum(self.kernel))
+
+    class MinimalCell(L.Layer):
+        def __init__(self, units, **kw):
+            super().__init__(**kw)
+            self.units = self.state_size = units
+
+        def build(self, shape):
+            self.kernel = self.add_weight((shape[-1], self.units), name="kernel")
+            self.recurrent_kernel = self.add_weight((self.units, self.units), name="rk")
+
+        def call(self, x, states):
+            h = tw.ops.add(tw.ops.matmul(x, self.kernel),
+                           tw.ops.matmul(states[0], self.recurrent_kernel))
+            return h, [h]
+
+    tw.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        scale = Scale()
+        out = scale(np.ones((2, 3), "float32"))
+        assert out.dtype == "float16" and seen == {"dtype": tw.float16,
+                                                   "stored": tw.float32}
+        assert scale.kernel.dtype == "float32"  # outside the layer's call
+        model = tw.Sequential([tw.Input((5, 2)), L.RNN(MinimalCell(4)),
+                               L.Dense(1, dtype="float32")])
+    finally:
+        tw.mixed_precision.set_global_policy("float64")
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).normal(size=(8, 5, 2)).astype("float32")
+    hist = model.fit(x, x.sum((1, 2))[:, None], epochs=3, verbose=0).history["loss"]
+    assert np.all(np.isfinite(hist)) and hist[-1] < hist[0]
+    assert all(w.dtype == "float32" for w in model.weights)

@@ -145,7 +145,7 @@ class BatchNormalization(Layer):
     def _update_moving(self, mean: Any, variance: Any) -> None:
         m = self.momentum
         for var, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            dt = var.dtype
+            dt = var.stored_dtype  # the statistics stay float32 under mixed precision
             old = _read(var, dt)
             batch = ops.stop_gradient(ops.cast(batch, dt) if batch.dtype is not dt else batch)
             var.assign(ops.add(ops.multiply(old, m), ops.multiply(batch, 1.0 - m)))

@@ -213,7 +213,7 @@ class RNN(Layer):
             return  # the states are created (as zeros) when the layer is built
         if states is None:
             for v in self._state_vars:
-                v.assign(np.zeros(v.shape, dtype=v.dtype.name))
+                v.assign(np.zeros(v.shape, dtype=v.stored_dtype.name))
             return
         flat = _flatten(states)
         if len(flat) != len(self._state_vars):
