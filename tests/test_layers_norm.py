@@ -277,3 +277,51 @@ def test_ln_on_python_backend():
     x = rand(2, 3, 4, dtype="float32")
     on_python_backend(lambda: L.LayerNormalization(dtype="float32"), x)
     on_python_backend(lambda: L.LayerNormalization(axis=[1, 2], dtype="float32"), x)
+
+
+# ---- GroupNormalization / UnitNormalization ----------------------------------------------------
+def _np_group_norm(x, groups, gamma, beta, eps):
+    n, *spatial, c = x.shape
+    xg = x.reshape(n, *spatial, groups, c // groups)
+    axes = tuple(range(1, xg.ndim - 2)) + (xg.ndim - 1,)
+    mean = xg.mean(axis=axes, keepdims=True)
+    var = xg.var(axis=axes, keepdims=True)
+    return ((xg - mean) / np.sqrt(var + eps)).reshape(x.shape) * gamma + beta
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_group_normalization_against_numpy(groups):
+    x = rand(2, 3, 3, 4)
+    gn = L.GroupNormalization(groups=groups, epsilon=1e-3)
+    gn(x)
+    rng = np.random.default_rng(groups)
+    gamma, beta = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    gn.set_weights([gamma, beta])
+    np.testing.assert_allclose(as_np(gn(x)), _np_group_norm(x, groups, gamma, beta, 1e-3),
+                               rtol=1e-10, atol=1e-12)
+    check_grads(gn, x)
+    check_roundtrip(gn, x)
+
+
+def test_group_normalization_channels_first_and_errors():
+    x = rand(2, 4, 5)
+    gn = L.GroupNormalization(groups=2, axis=1)
+    y = as_np(gn(x))
+    want = _np_group_norm(np.moveaxis(x, 1, -1), 2, 1.0, 0.0, 1e-3)
+    np.testing.assert_allclose(y, np.moveaxis(want, -1, 1), rtol=1e-10, atol=1e-12)
+    bad = L.GroupNormalization(groups=3)
+    with pytest.raises(InvalidArgumentError, match="GroupNormalization.*'groups'.*divisor"):
+        bad(rand(2, 4))
+    with pytest.raises(InvalidArgumentError, match="'groups'"):
+        L.GroupNormalization(groups=0)
+
+
+def test_unit_normalization():
+    x = rand(3, 4)
+    y = as_np(L.UnitNormalization()(x))
+    np.testing.assert_allclose(y, x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-12)
+    x3 = rand(2, 3, 4)
+    y3 = as_np(L.UnitNormalization(axis=[1, 2])(x3))
+    np.testing.assert_allclose(np.sqrt((y3 ** 2).sum((1, 2))), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(as_np(L.UnitNormalization()(np.zeros((1, 3)))), 0.0)
+    check_grads(L.UnitNormalization(), x)

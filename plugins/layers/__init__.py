@@ -34,7 +34,12 @@ from .noise import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from .normalization import BatchNormalization, LayerNormalization
+from .normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -81,7 +86,8 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           AveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
           GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
           # normalization, embedding, merging
-          BatchNormalization, LayerNormalization, Embedding,
+          BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
+          Embedding,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
           SimpleRNN, LSTM, GRU, TimeDistributed, Bidirectional,

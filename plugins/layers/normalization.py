@@ -19,7 +19,8 @@ from tensorweave.variables import autocast
 from .base import Layer
 from .reshaping import layer_label
 
-__all__ = ["BatchNormalization", "LayerNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization",
+           "UnitNormalization"]
 
 _HALF = ("float16", "bfloat16")
 
@@ -239,6 +240,122 @@ class LayerNormalization(Layer):
             y = ops.multiply(y, ops.reshape(_read(self.gamma, dt), bshape))
         if self.beta is not None:
             y = ops.add(y, ops.reshape(_read(self.beta, dt), bshape))
+        if out_dtype is not None and out_dtype is not y.dtype:
+            y = ops.cast(y, out_dtype)
+        return y
+
+
+class GroupNormalization(Layer):
+    """Normalise each sample over groups of channels (Wu & He, 2018): the ``axis``
+    channels are split into ``groups`` groups and each group is normalised over its
+    channels and every non-batch axis; ``gamma`` / ``beta`` are per channel. With
+    ``groups=1`` it is LayerNormalization over all non-batch axes with per-channel
+    parameters; with ``groups=channels``, instance normalisation (Keras 3 semantics)."""
+
+    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        where = layer_label(self)
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise InvalidArgumentError(f"{where}: argument 'groups': expected a positive int, "
+                                       f"got {groups!r}")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise InvalidArgumentError(f"{where}: argument 'axis': expected an int, got "
+                                       f"{axis!r}")
+        if float(epsilon) <= 0:
+            raise InvalidArgumentError(f"{where}: argument 'epsilon': expected a positive "
+                                       f"float, got {epsilon!r}")
+        self.groups = groups
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = beta_initializer
+        self.gamma_initializer = gamma_initializer
+        self.beta_regularizer = beta_regularizer
+        self.gamma_regularizer = gamma_regularizer
+        self.beta_constraint = beta_constraint
+        self.gamma_constraint = gamma_constraint
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        ndim = len(input_shape)
+        axis = _check_axis(self, self.axis, ndim)
+        if axis == 0:
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'axis': the channel "
+                                       "axis cannot be the batch axis (0)")
+        channels = input_shape[axis]
+        if channels is None:
+            raise ShapeError(f"{layer_label(self)}: the channel axis {self.axis} must have a "
+                             f"known size, got input shape {tuple(input_shape)}")
+        if channels % self.groups:
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: argument 'groups': expected a divisor of the "
+                f"{channels} channels, got {self.groups}")
+        self.gamma = self.add_weight((channels,), self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint,
+                                     name="gamma") if self.scale else None
+        self.beta = self.add_weight((channels,), self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint,
+                                    name="beta") if self.center else None
+        self._channels = channels
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        ndim = inputs.ndim
+        axis = _check_axis(self, self.axis, ndim)
+        shape = tuple(inputs.shape)
+        if shape[axis] != self._channels:
+            raise ShapeError(f"{layer_label(self)}: argument 'inputs': expected "
+                             f"{self._channels} channels on axis {self.axis}, got shape "
+                             f"{shape}")
+        x, out_dtype = _to_float32(inputs)
+        dt = x.dtype
+        g = self.groups
+        # (batch, ..., groups, channels/groups, ...): statistics over all but batch and group
+        grouped = shape[:axis] + (g, self._channels // g) + shape[axis + 1:]
+        grouped = (-1 if grouped[0] is None else grouped[0],) + grouped[1:]
+        xg = ops.reshape(x, grouped)
+        reduce_axes = tuple(i for i in range(1, ndim + 1) if i != axis)
+        mean = ops.mean(xg, axis=reduce_axes, keepdims=True)
+        centred = ops.subtract(xg, mean)
+        variance = ops.mean(ops.square(centred), axis=reduce_axes, keepdims=True)
+        y = ops.multiply(centred, ops.rsqrt(ops.add(variance, self.epsilon)))
+        y = ops.reshape(y, (-1 if shape[0] is None else shape[0],) + shape[1:])
+        bshape = tuple(self._channels if i == axis else 1 for i in range(ndim))
+        if self.gamma is not None:
+            y = ops.multiply(y, ops.reshape(_read(self.gamma, dt), bshape))
+        if self.beta is not None:
+            y = ops.add(y, ops.reshape(_read(self.beta, dt), bshape))
+        if out_dtype is not None and out_dtype is not y.dtype:
+            y = ops.cast(y, out_dtype)
+        return y
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``: ``x / sqrt(max(sum(x**2),
+    1e-12))`` (Keras 3's UnitNormalization)."""
+
+    def __init__(self, axis: Any = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'axis': expected an "
+                                       f"int or a list of ints, got {axis!r}")
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self._axes = axes
+        self.supports_masking = True
+
+    def call(self, inputs: Any) -> Any:
+        axes = tuple(sorted({_check_axis(self, a, inputs.ndim) for a in self._axes}))
+        x, out_dtype = _to_float32(inputs)
+        sq = ops.sum(ops.square(x), axis=axes, keepdims=True)
+        y = ops.multiply(x, ops.rsqrt(ops.maximum(sq, 1e-12)))
         if out_dtype is not None and out_dtype is not y.dtype:
             y = ops.cast(y, out_dtype)
         return y
