@@ -24,6 +24,17 @@ from .conv import (
 )
 from .core import Activation, Dense, Dropout, Flatten, Masking
 from .embedding import Embedding
+from .image_augmentation import (
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+)
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .noise import (
     ActivityRegularization,
@@ -100,7 +111,10 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D, SpatialDropout2D,
           SpatialDropout3D, ActivityRegularization,
           # preprocessing inside the model
-          Identity, Rescaling, Normalization]
+          Identity, Rescaling, Normalization,
+          # image preprocessing and augmentation
+          Resizing, CenterCrop, RandomCrop, RandomFlip, RandomRotation, RandomZoom,
+          RandomTranslation, RandomContrast, RandomBrightness]
 
 #: Keras's alternative class names (``keras.layers.MaxPool2D is MaxPooling2D`` ...).
 ALIASES: dict[type, tuple[str, ...]] = {
