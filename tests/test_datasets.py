@@ -1254,3 +1254,50 @@ def test_keras_npz_is_decoded_once_then_read_as_plain_arrays(tmp_path, monkeypat
     monkeypatch.undo()
     again = reuters.load_data(path=file, test_split=0.0)
     assert len(again[0][0]) == 40
+
+
+def _doubling_list_stream(depth: int) -> bytes:
+    """A pickle stream of ``depth`` nested lists, each holding the previous one twice
+    (memo references): a few hundred bytes whose full repr would need 2**depth items."""
+    import struct
+
+    out = b"\x80\x02cnumpy\ndtype\n" + b"X" + struct.pack("<I", 2) + b"i8" + b"\x89\x88\x87R"
+    out += b"]q\x00"
+    for i in range(1, depth + 1):
+        out += b"](h" + bytes([i - 1]) + b"h" + bytes([i - 1]) + b"eq" + bytes([i])
+    return out + b"\x85b."
+
+
+def test_safe_pickle_refusals_stay_small_for_self_similar_streams():
+    """Run in a subprocess with a timeout: an unbounded repr of the refused object would
+    never finish (2**200 items), and must fail the test rather than hang the suite."""
+    import subprocess
+
+    stream = _doubling_list_stream(200)
+    assert len(stream) < 2500
+    code = ("import sys\n"
+            "from tensorweave.datasets._safe_pickle import UnsafePickleError, "
+            "loads_object_array\n"
+            "try:\n"
+            "    loads_object_array(sys.stdin.buffer.read(), 'bomb.npy')\n"
+            "except UnsafePickleError as exc:\n"
+            "    print(len(str(exc)))\n")
+    done = subprocess.run([sys.executable, "-c", code], input=stream, capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert 0 < int(done.stdout.decode().strip()) < 600
+
+
+def test_npy_header_claiming_more_data_than_the_file_holds_is_refused():
+    import io
+
+    from numpy.lib import format as npy_format
+
+    from tensorweave.datasets._safe_pickle import read_npy
+
+    buf = io.BytesIO()
+    npy_format.write_array_header_1_0(buf, {"descr": "<i8", "fortran_order": False,
+                                            "shape": (10 ** 12,)})
+    buf.write(b"\0" * 64)
+    with pytest.raises(DatasetFormatError, match="declares 8000000000000 bytes"):
+        read_npy(buf.getvalue(), "x.npy")

@@ -117,12 +117,24 @@ def _flag(v: Any, what: str) -> bool:
     raise _Refused(f"{what} is {_kind(v)}, not a flag")
 
 
+def _short(v: Any, limit: int = 80) -> str:
+    """A bounded ``repr``: a stream can build lists that hold the previous list twice
+    (memo references), whose full repr doubles in size at every level, so error messages
+    never print more than a few levels and items of what the file built."""
+    import reprlib
+
+    printer = reprlib.Repr()
+    printer.maxlevel, printer.maxlist, printer.maxtuple = 3, 4, 4
+    printer.maxstring = printer.maxother = printer.maxlong = limit
+    return printer.repr(v)[:limit]
+
+
 def _kind(v: Any) -> str:
     if isinstance(v, _Global):
         return f"the global {v.name}"
     if isinstance(v, (_PendingArray, _PendingDtype)):
         return "an array" if isinstance(v, _PendingArray) else "a dtype"
-    return f"{type(v).__name__} {v!r}"[:80]
+    return f"{type(v).__name__} {_short(v)}"[:80]
 
 
 def _shape(v: Any, what: str) -> tuple[int, ...]:
@@ -155,7 +167,7 @@ def _reduce(func: Any, args: Any) -> Any:
     if kind == "dtype":  # dtype('i8', False, True), then BUILD with its state
         if len(args) != 3 or _text(args[0], "the dtype") not in _DTYPES \
                 or _flag(args[1], "align") or not _flag(args[2], "copy"):
-            raise _Refused(f"REDUCE of {func.name} with arguments {args!r:.80}; only "
+            raise _Refused(f"REDUCE of {func.name} with arguments {_short(args)}; only "
                            f"{', '.join(sorted(_DTYPES))} are read")
         return _PendingDtype(np.dtype(str(args[0])))
     if kind == "encode":  # _codecs.encode(str, 'latin1'): bytes under protocol 2
@@ -221,10 +233,10 @@ def _build(obj: Any, state: Any) -> None:
                 or state[0] not in (3, 4) or state[2:5] != (None, None, None)
                 or state[5:7] != (-1, -1) or type(state[7]) is not int
                 or (len(state) == 9 and state[8] is not None)):
-            raise _Refused(f"BUILD of a numpy.dtype with the state {state!r:.120}")
+            raise _Refused(f"BUILD of a numpy.dtype with the state {_short(state, 120)}")
         order = _text(state[1], "the byte order")
         if order not in ("<", ">", "|", "="):
-            raise _Refused(f"BUILD of a numpy.dtype with the byte order {order!r}")
+            raise _Refused(f"BUILD of a numpy.dtype with the byte order {_short(order)}")
         if order in "<>" and obj.dtype.itemsize > 1 and not obj.dtype.hasobject:
             obj.dtype = obj.dtype.newbyteorder(order)
         obj.built = True
@@ -384,6 +396,13 @@ def read_npy(data: bytes, source: str = "<npy>") -> Any:
     except ValueError as exc:
         raise DatasetFormatError(f"{source}: not a .npy file ({exc})") from None
     if not dt.hasobject:
+        # NumPy allocates what the header declares before reading: a header that claims
+        # more than the file holds must not become a huge allocation
+        declared = math.prod(shape) * dt.itemsize
+        if declared > len(data) - fp.tell():
+            raise DatasetFormatError(f"{source}: the header declares {declared} bytes of "
+                                     f"{dt} data of shape {tuple(shape)}, the file holds "
+                                     f"{len(data) - fp.tell()}; it is damaged")
         fp.seek(0)
         try:
             return npy_format.read_array(fp, allow_pickle=False)
