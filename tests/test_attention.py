@@ -167,3 +167,14 @@ def test_attention_config_round_trip_and_errors(tmp_path):
         L.MultiHeadAttention(2, 4, attention_axes=(1, 2))
     with pytest.raises(InvalidArgumentError, match="Attention.*\\[query, value\\]"):
         L.Attention()(rand(1, 2, 3))
+
+
+def test_mha_value_mask_and_key_mask_both_apply():
+    q, v = rand(1, 2, 4), rand(1, 3, 4)
+    mha = L.MultiHeadAttention(1, 4)
+    _, scores = mha(q, v, key=v, value_mask=np.array([[True, True, False]]),
+                    key_mask=np.array([[True, True, True]]), return_attention_scores=True)
+    np.testing.assert_array_equal(as_np(scores)[..., 2], 0.0)
+    _, scores = mha(q, v, key=v, value_mask=np.array([[True, True, True]]),
+                    key_mask=np.array([[False, True, True]]), return_attention_scores=True)
+    np.testing.assert_array_equal(as_np(scores)[..., 0], 0.0)

@@ -73,8 +73,10 @@ def test_activity_regularizer_survives_the_config_round_trip(tmp_path):
     m2 = tw.models.load_model(tmp_path / "m.tw")
     reg = m2.layers[0].activity_regularizer
     assert isinstance(reg, tw.regularizers.L2) and reg.l2 == pytest.approx(0.25)
-    assert L.Dense(2, activity_regularizer="l1").activity_regularizer is not None
-    assert L.Activation("relu", activity_regularizer="l2").activity_regularizer is not None
+    assert isinstance(L.Dense(2, activity_regularizer="l1").activity_regularizer,
+                      tw.regularizers.L1)
+    assert isinstance(L.Activation("relu", activity_regularizer="l2").activity_regularizer,
+                      tw.regularizers.L2)
 
 
 class _KLish(L.Layer):
@@ -117,3 +119,34 @@ def test_add_loss_of_a_vector_is_summed():
     layer = L.Layer()
     layer.add_loss(np.array([1.0, 2.0], np.float32))
     assert float(layer.losses[0]) == 3.0
+
+
+def test_no_symbolic_terms_are_left_in_losses_after_building_or_fitting():
+    tw.utils.set_random_seed(0)
+    inp = tw.Input((4,))
+    dense = L.Dense(3, activity_regularizer="l2")
+    model = tw.Model(inp, L.Dense(2)(dense(inp)))
+    assert model.losses == []  # built on tw.Input: no term until it runs on data
+    model.compile(loss="mse", optimizer="sgd")
+    model.fit(X, Y, epochs=1, batch_size=4, verbose=0)
+    assert model.losses == []  # the traced step's terms stay in its graph
+    model(X)
+    h = X @ dense.kernel.numpy() + dense.bias.numpy()
+    assert [float(t) for t in model.losses] == pytest.approx(
+        [0.01 * np.sum(h.astype(np.float64) ** 2)], rel=1e-5)
+
+
+def test_config_of_a_layer_whose_init_takes_kw():
+    class Tagged(L.Layer):
+        def __init__(self, tag="a", **kw):
+            super().__init__(**kw)
+            self.tag = tag
+
+        def call(self, x):
+            return x
+
+    layer = Tagged(tag="b", name="tagged", activity_regularizer="l1")
+    cfg = layer.get_config()
+    assert "kw" not in cfg and cfg["tag"] == "b" and cfg["activity_regularizer"] == "l1"
+    clone = Tagged.from_config(cfg)
+    assert clone.tag == "b" and isinstance(clone.activity_regularizer, tw.regularizers.L1)

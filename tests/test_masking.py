@@ -150,3 +150,17 @@ def test_masked_text_classifier_learns_with_pre_padding():
 def test_mask_shape_is_checked():
     with pytest.raises(ShapeError, match="LSTM.*'mask'.*timesteps"):
         L.LSTM(2)(np.ones((2, 3, 1), np.float32), mask=np.ones((2, 5), bool))
+
+
+def test_softmax_head_keeps_a_sequence_mask_for_the_loss_instead_of_applying_it():
+    """Embedding(mask_zero) -> Dense(V) -> Softmax: the (batch, steps) mask marks steps,
+    not vocabulary entries, even when batch == steps == V."""
+    tw.utils.set_random_seed(0)
+    ids = np.array([[1, 2, 0, 0, 0], [3, 1, 4, 0, 0], [1, 1, 1, 1, 0], [2, 0, 0, 0, 0],
+                    [4, 3, 2, 1, 1]])
+    h = L.Dense(5)(L.Embedding(6, 4, mask_zero=True)(ids))
+    probs = L.Softmax()(h)
+    logits = _np(h)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(_np(probs), e / e.sum(-1, keepdims=True), rtol=1e-6)
+    np.testing.assert_array_equal(_np(probs._keras_mask), ids != 0)

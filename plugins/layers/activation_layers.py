@@ -92,8 +92,12 @@ class ELU(Layer):
 
 
 class Softmax(Layer):
-    """Softmax over ``axis``; with a boolean ``mask`` (``True`` = keep), masked positions
-    get probability 0 (Keras adds a large negative number to their logits)."""
+    """Softmax over ``axis``; with a boolean ``mask`` of the input's rank (``True`` =
+    keep), masked positions get probability 0 (Keras adds a large negative number to their
+    logits). A mask of lower rank is a sequence mask propagated from earlier layers (e.g.
+    ``Embedding(mask_zero=True)`` before a ``(batch, steps, vocabulary)`` head): it marks
+    whole steps, not logits, so it is passed on to the output and the loss instead of
+    being applied (Keras would broadcast it onto the wrong axes)."""
 
     def __init__(self, axis: int | Sequence[int] = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -101,7 +105,9 @@ class Softmax(Layer):
         self.supports_masking = True
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
-        if mask is not None:
+        if mask is not None and not (ops.is_tensor(mask) or ops.is_symbolic(mask)):
+            mask = ops.convert_to_tensor(mask)
+        if mask is not None and mask.ndim == inputs.ndim:
             inputs = mask_logits(inputs, mask)
         if isinstance(self.axis, tuple):
             return ops.exp(ops.subtract(inputs, ops.logsumexp(inputs, axis=self.axis,

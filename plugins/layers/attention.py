@@ -155,6 +155,9 @@ class MultiHeadAttention(Layer):
         key_mask = _mask_of(key) if key_mask is None else key_mask
         if key_mask is None:
             key_mask = value_mask
+        elif value_mask is not None:  # a step must be valid in both
+            key_mask = ops.logical_and(ops.cast(key_mask, "bool"),
+                                       ops.cast(value_mask, "bool"))
         if value.dtype != query.dtype:
             value = ops.cast(value, query.dtype)
         if key.dtype != query.dtype:

@@ -12,6 +12,7 @@ import contextlib
 import inspect
 import itertools
 import re
+import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -35,6 +36,8 @@ _in_call: ContextVar[bool] = ContextVar("tw_in_layer_call", default=False)
 # ``compute_output_shape``. Layers that need a size only data gives (the number of
 # timesteps a recurrent layer unrolls) may then return outputs of the right shape.
 _shape_only: ContextVar[bool] = ContextVar("tw_shape_only", default=False)
+# layers holding add_loss terms of their last call (so clearing is free when none do)
+_with_call_losses: weakref.WeakSet = weakref.WeakSet()
 
 
 def in_shape_inference(x: Any = None) -> bool:
@@ -91,10 +94,10 @@ def _mask_leaves(x: Any) -> list:
 def _input_masks(leaves: list, tree: Any) -> Any:
     """The masks carried by the input tensors: one mask for one input, a list (with
     ``None`` for unmasked inputs) for several, ``None`` when no input has one."""
+    if len(leaves) == 1:
+        return getattr(leaves[0], "_keras_mask", None)
     masks = [getattr(t, "_keras_mask", None) for t in leaves]
-    if all(m is None for m in masks):
-        return None
-    return masks[0] if len(masks) == 1 else masks
+    return None if all(m is None for m in masks) else masks
 
 
 class KerasNode:
@@ -320,11 +323,14 @@ class Layer:
         if callable(loss) and not ops.is_tensor(loss):
             self._losses.append(loss)
             return
+        if _shape_only.get():
+            return  # a call for shapes only: the call on data adds the real term
         if not ops.is_tensor(loss):
             loss = ops.convert_to_tensor(loss, dtype="float32")
         if tuple(loss.shape) != ():
             loss = ops.sum(loss)
         self._call_losses.append(loss)
+        _with_call_losses.add(self)
 
     @property
     def losses(self) -> list:
@@ -339,8 +345,12 @@ class Layer:
         return out
 
     def _clear_call_losses(self) -> None:
+        if not _with_call_losses:  # the common case: no layer anywhere added a term
+            return
         for layer in self._flatten_layers():
-            layer._call_losses.clear()
+            if layer._call_losses:
+                layer._call_losses.clear()
+                _with_call_losses.discard(layer)
 
     # ---- building and calling -------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
@@ -427,8 +437,9 @@ class Layer:
         return mask
 
     def _set_output_masks(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
-        if not self.supports_masking and type(self).compute_mask is Layer.compute_mask:
-            return
+        if type(self).compute_mask is Layer.compute_mask and (
+                previous_mask is None or not self.supports_masking):
+            return  # the default rule: nothing to propagate
         out_leaves = _mask_leaves(outputs)
         if all(getattr(t, "_keras_mask", None) is not None for t in out_leaves):
             return
@@ -516,16 +527,23 @@ class Layer:
     def get_config(self) -> dict:
         base = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
         args, kwargs = getattr(self, "_init_args", ((), {}))
+        var_kw = "kwargs"
         try:
             sig = inspect.signature(type(self).__init__)
             bound = sig.bind_partial(self, *args, **kwargs).arguments
+            # ``**kw`` / ``*a`` whatever their names (a subclass may write ``**kw``)
+            variadic = {n: p.kind for n, p in sig.parameters.items()
+                        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+            var_kw = next((n for n, k in variadic.items()
+                           if k is inspect.Parameter.VAR_KEYWORD), "kwargs")
         except TypeError:
             bound = dict(kwargs)
+            variadic = {}
         for k, v in bound.items():
-            if k in ("self", "kwargs", "args"):
+            if k in ("self", "kwargs", "args") or k in variadic:
                 continue
             base[k] = _jsonable(v, f"{type(self).__name__}.{k}")
-        extra = bound.get("kwargs") or {}
+        extra = bound.get(var_kw) or {}
         for k, v in extra.items():
             base.setdefault(k, _jsonable(v, f"{type(self).__name__}.{k}"))
         if self._build_shape is not None:

@@ -327,7 +327,11 @@ class Trainer:
             return out, new_state
 
         state_vals = [v._value for v in state]
-        graph = trace(step, state_vals, x, y, sw, name=f"{kind}_step")
+        try:
+            graph = trace(step, state_vals, x, y, sw, name=f"{kind}_step")
+        finally:
+            # the trace's add_loss terms are symbolic: they live on in the graph only
+            self._clear_call_losses()
         backend = state_vals[0]._backend if state_vals else current()
         plan = compile_graph(graph, backend)
         return _Step(plan, n_vars, graph.out_tree, len(out_vars), state, list(out_vars))
