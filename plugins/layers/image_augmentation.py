@@ -250,12 +250,10 @@ class _ImageLayer(Layer):
     def _prepare(self, inputs: Any) -> tuple[Any, bool]:
         """The images as a float batch in channels_last order, and whether the input was
         a single image."""
-        if inputs.ndim not in (3, 4):
-            raise InvalidArgumentError(
-                f"{layer_label(self)}: argument 'inputs': expected an image (3 dimensions) "
-                f"or a batch of images (4 dimensions), got shape {tuple(inputs.shape)}")
-        x = inputs if inputs.dtype == self.compute_dtype else ops.cast(inputs,
-                                                                        self.compute_dtype)
+        return self._to_batch(self._cast(inputs))
+
+    def _to_batch(self, x: Any) -> tuple[Any, bool]:
+        """``x`` (already in the compute dtype) as a channels_last batch."""
         unbatched = x.ndim == 3
         if unbatched:
             x = ops.expand_dims(x, 0)
@@ -269,9 +267,20 @@ class _ImageLayer(Layer):
         return ops.squeeze(x, 0) if unbatched else x
 
     def _cast(self, inputs: Any) -> Any:
-        self._prepare(inputs)  # checks the rank
+        """``inputs`` in the compute dtype, after checking they are images."""
+        if inputs.ndim not in (3, 4):
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: argument 'inputs': expected an image (3 dimensions) "
+                f"or a batch of images (4 dimensions), got shape {tuple(inputs.shape)}")
         return inputs if inputs.dtype == self.compute_dtype else ops.cast(inputs,
                                                                            self.compute_dtype)
+
+    def _static_batch(self, x: Any) -> tuple[Any, bool]:
+        """:meth:`_to_batch` of ``x``, whose every dimension must be known (one transform
+        is drawn per image)."""
+        x4, unbatched = self._to_batch(x)
+        self._needs_static(x4)
+        return x4, unbatched
 
     def _needs_static(self, x: Any) -> None:
         if any(d is None for d in x.shape):
@@ -317,8 +326,7 @@ class _AffineLayer(_RandomImageLayer):
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
-        x4, unbatched = self._prepare(inputs)
-        self._needs_static(x4)
+        x4, unbatched = self._static_batch(x)
         b, h, w, _ = (int(d) for d in x4.shape)
         out = affine_transform(x4, self._transform(b, h, w), self.interpolation,
                                self.fill_mode, self.fill_value)
@@ -440,8 +448,7 @@ class RandomFlip(_RandomImageLayer):
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
-        x4, unbatched = self._prepare(inputs)
-        self._needs_static(x4)
+        x4, unbatched = self._static_batch(x)
         b = int(x4.shape[0])
         axes = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (2, 1)}
         for axis in axes[self.mode]:
@@ -543,8 +550,7 @@ class RandomContrast(_RandomImageLayer):
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
-        x4, unbatched = self._prepare(inputs)
-        self._needs_static(x4)
+        x4, unbatched = self._static_batch(x)
         b = int(x4.shape[0])
         f = ops.cast(self._uniform(b, 1.0 - self.lower, 1.0 + self.upper), x4.dtype)
         f = ops.reshape(f, (b, 1, 1, 1))
@@ -570,8 +576,7 @@ class RandomBrightness(_RandomImageLayer):
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
-        x4, unbatched = self._prepare(inputs)
-        self._needs_static(x4)
+        x4, unbatched = self._static_batch(x)
         b = int(x4.shape[0])
         low, high = self.value_range
         delta = ops.multiply(self._uniform(b, self.lower, self.upper), high - low)
