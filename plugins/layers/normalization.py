@@ -48,6 +48,24 @@ def _check_axis(layer: Layer, axis: int, ndim: int) -> int:
     return axis % ndim
 
 
+def _check_epsilon(where: str, epsilon: Any) -> None:
+    if float(epsilon) <= 0:
+        raise InvalidArgumentError(f"{where}: argument 'epsilon': expected a positive "
+                                   f"float, got {epsilon!r}")
+
+
+def _scale_shift(layer: Layer, y: Any, dt: Any, bshape: tuple, out_dtype: Any) -> Any:
+    """``y * gamma + beta`` (each when the layer has it, shaped ``bshape``), back in the
+    input's dtype: the shared tail of Layer- and GroupNormalization."""
+    if layer.gamma is not None:
+        y = ops.multiply(y, ops.reshape(_read(layer.gamma, dt), bshape))
+    if layer.beta is not None:
+        y = ops.add(y, ops.reshape(_read(layer.beta, dt), bshape))
+    if out_dtype is not None and out_dtype is not y.dtype:
+        y = ops.cast(y, out_dtype)
+    return y
+
+
 class BatchNormalization(Layer):
     """Normalise each feature over the batch (and other non-``axis`` axes).
 
@@ -72,9 +90,7 @@ class BatchNormalization(Layer):
         if not 0.0 <= float(momentum) <= 1.0:
             raise InvalidArgumentError(f"{where}: argument 'momentum': expected a value in "
                                        f"[0, 1], got {momentum!r}")
-        if float(epsilon) <= 0:
-            raise InvalidArgumentError(f"{where}: argument 'epsilon': expected a positive "
-                                       f"float, got {epsilon!r}")
+        _check_epsilon(where, epsilon)
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -175,9 +191,7 @@ class LayerNormalization(Layer):
         if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
             raise InvalidArgumentError(f"{where}: argument 'axis': expected an int or a list "
                                        f"of ints, got {axis!r}")
-        if float(epsilon) <= 0:
-            raise InvalidArgumentError(f"{where}: argument 'epsilon': expected a positive "
-                                       f"float, got {epsilon!r}")
+        _check_epsilon(where, epsilon)
         self.axis = axis if isinstance(axis, int) else list(axis)
         self._axes = axes
         self.epsilon = float(epsilon)
@@ -236,13 +250,7 @@ class LayerNormalization(Layer):
             centred = ops.subtract(x, mean)
             variance = ops.mean(ops.square(centred), axis=axes, keepdims=True)
             y = ops.multiply(centred, ops.rsqrt(ops.add(variance, self.epsilon)))
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(_read(self.gamma, dt), bshape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(_read(self.beta, dt), bshape))
-        if out_dtype is not None and out_dtype is not y.dtype:
-            y = ops.cast(y, out_dtype)
-        return y
+        return _scale_shift(self, y, dt, bshape, out_dtype)
 
 
 class GroupNormalization(Layer):
@@ -265,9 +273,7 @@ class GroupNormalization(Layer):
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise InvalidArgumentError(f"{where}: argument 'axis': expected an int, got "
                                        f"{axis!r}")
-        if float(epsilon) <= 0:
-            raise InvalidArgumentError(f"{where}: argument 'epsilon': expected a positive "
-                                       f"float, got {epsilon!r}")
+        _check_epsilon(where, epsilon)
         self.groups = groups
         self.axis = axis
         self.epsilon = float(epsilon)
@@ -328,13 +334,7 @@ class GroupNormalization(Layer):
         y = ops.multiply(centred, ops.rsqrt(ops.add(variance, self.epsilon)))
         y = ops.reshape(y, (-1 if shape[0] is None else shape[0],) + shape[1:])
         bshape = tuple(self._channels if i == axis else 1 for i in range(ndim))
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(_read(self.gamma, dt), bshape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(_read(self.beta, dt), bshape))
-        if out_dtype is not None and out_dtype is not y.dtype:
-            y = ops.cast(y, out_dtype)
-        return y
+        return _scale_shift(self, y, dt, bshape, out_dtype)
 
 
 class UnitNormalization(Layer):
