@@ -376,7 +376,7 @@ def test_config_round_trips(make):
      "RandomContrast 'bad'.*'value_range'"),
     (lambda: L.RandomBrightness(True, name="bad"), "RandomBrightness 'bad'.*'factor'"),
     (lambda: L.Resizing(0, 3, name="bad"), "Resizing 'bad'.*'height'"),
-    (lambda: L.Resizing(3, 3, interpolation="area", name="bad"),
+    (lambda: L.Resizing(3, 3, interpolation="cubicle", name="bad"),
      "Resizing 'bad'.*'interpolation'"),
     (lambda: L.CenterCrop(3, 2.5, name="bad"), "CenterCrop 'bad'.*'width'"),
     (lambda: L.RandomCrop(3, 3, data_format="nhwc", name="bad"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, TensorBase
-from . import creation, elementwise, indexing, linalg, nn, numpy, reduction
+from . import creation, elementwise, image, indexing, linalg, nn, numpy, reduction
 from . import shape as shape_ops
 from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     OpDef,

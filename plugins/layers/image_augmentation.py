@@ -50,6 +50,7 @@ __all__ = ["Resizing", "CenterCrop", "RandomCrop", "RandomFlip", "RandomRotation
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("bilinear", "nearest")
+_RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
 _F64 = _dt.float64
 
 
@@ -78,7 +79,10 @@ def _factor(layer: Layer, arg: str, value: Any, bounds: tuple[float, float], *,
 
 
 def _choice(layer: Layer, arg: str, value: Any, allowed: tuple[str, ...]) -> str:
-    return _choice_fn(layer_label(layer), arg, value, allowed)
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise InvalidArgumentError(f"{layer_label(layer)}: argument {arg!r}: expected one of "
+                                   f"{', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return value.lower()
 
 
 def _size(layer: Layer, arg: str, value: Any) -> int:
@@ -97,147 +101,21 @@ def _value_range(layer: Layer, value: Any) -> tuple[float, float]:
     return a, b
 
 
-# ==== the shared image machinery ===============================================================
-def _fix_index(i: Any, n: int, fill_mode: str) -> Any:
-    """Integral float64 indices mapped into ``[0, n)`` by the fill mode (``constant``
-    clamps; its callers mask the points that were outside)."""
-    if fill_mode == "wrap":
-        return ops.mod(i, float(n))
-    if fill_mode == "reflect":
-        j = ops.mod(i, float(2 * n))
-        return ops.where(ops.greater_equal(j, float(n)), ops.subtract(float(2 * n - 1), j), j)
-    return ops.clip(i, 0.0, float(n - 1))
-
-
+# ==== the shared image machinery (tw.ops.image) ================================================
 def affine_transform(images: Any, transform: Any, interpolation: str = "bilinear",
                      fill_mode: str = "constant", fill_value: float = 0.0,
                      data_format: str = "channels_last") -> Any:
-    """Apply one projective transform per image (see the module docstring).
-
-    ``images``: ``(batch, height, width, channels)`` (or channels first); ``transform``:
-    ``(batch, 8)`` or ``(8,)`` (the same for every image), mapping output pixel
-    coordinates to input coordinates. Coordinates are computed in float64; the result has
-    the dtype of ``images``.
-    """
-    where = "affine_transform"
-    interpolation = _choice_fn(where, "interpolation", interpolation, _INTERPOLATIONS)
-    fill_mode = _choice_fn(where, "fill_mode", fill_mode, _FILL_MODES)
-    if images.ndim != 4:
-        raise InvalidArgumentError(f"{where}: argument 'images': expected 4 dimensions, "
-                                   f"got shape {tuple(images.shape)}")
-    if data_format == "channels_first":
-        images = ops.transpose(images, (0, 2, 3, 1))
-    b, h, w, c = (int(d) for d in images.shape)
-    transform = ops.cast(transform, _F64)
-    if transform.ndim == 1:
-        transform = ops.expand_dims(transform, 0)
-    if tuple(transform.shape) not in ((b, 8), (1, 8)):
-        raise InvalidArgumentError(f"{where}: argument 'transform': expected shape ({b}, 8) "
-                                   f"or (8,), got {tuple(transform.shape)}")
-    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
-                         indexing="ij")
-    xs = constant_like(xx.reshape(1, -1), _F64, images)  # (1, h*w)
-    ys = constant_like(yy.reshape(1, -1), _F64, images)
-    a0, a1, a2, b0, b1, b2, c0, c1 = (transform[:, i:i + 1] for i in range(8))
-    k = ops.add(ops.add(ops.multiply(c0, xs), ops.multiply(c1, ys)), 1.0)
-    x_in = ops.divide(ops.add(ops.add(ops.multiply(a0, xs), ops.multiply(a1, ys)), a2), k)
-    y_in = ops.divide(ops.add(ops.add(ops.multiply(b0, xs), ops.multiply(b1, ys)), b2), k)
-    # far-away points only need to stay far away (and int32-safe)
-    limit = float(2 ** 24)
-    x_in = ops.clip(x_in, -limit, limit)
-    y_in = ops.clip(y_in, -limit, limit)
-
-    flat = ops.reshape(images, (b * h * w, c))
-    base = constant_like((np.arange(b, dtype=np.float64) * (h * w)).reshape(b, 1), _F64,
-                         images)
-    dtype = images.dtype
-
-    def read(yi: Any, xi: Any) -> Any:
-        valid = None
-        if fill_mode == "constant":
-            valid = ops.logical_and(
-                ops.logical_and(ops.greater_equal(xi, 0.0), ops.less_equal(xi, float(w - 1))),
-                ops.logical_and(ops.greater_equal(yi, 0.0), ops.less_equal(yi, float(h - 1))))
-        xi = _fix_index(xi, w, fill_mode)
-        yi = _fix_index(yi, h, fill_mode)
-        idx = ops.cast(ops.add(ops.add(ops.multiply(yi, float(w)), xi), base), _dt.int32)
-        v = ops.take(flat, idx, axis=0)  # (b, h*w, c)
-        if valid is not None:
-            v = ops.where(ops.expand_dims(valid, -1), v, float(fill_value))
-        return v
-
-    if interpolation == "nearest":
-        out = read(ops.round(y_in), ops.round(x_in))
-    else:
-        x0 = ops.floor(x_in)
-        y0 = ops.floor(y_in)
-        fx = ops.subtract(x_in, x0)
-        fy = ops.subtract(y_in, y0)
-        gx = ops.subtract(1.0, fx)
-        gy = ops.subtract(1.0, fy)
-        x1 = ops.add(x0, 1.0)
-        y1 = ops.add(y0, 1.0)
-        out = None
-        for yi, wy in ((y0, gy), (y1, fy)):
-            for xi, wx in ((x0, gx), (x1, fx)):
-                wgt = ops.expand_dims(ops.cast(ops.multiply(wy, wx), dtype), -1)
-                term = ops.multiply(read(yi, xi), wgt)
-                out = term if out is None else ops.add(out, term)
-    out = ops.reshape(out, (b, h, w, c))
-    if data_format == "channels_first":
-        out = ops.transpose(out, (0, 3, 1, 2))
-    return out
-
-
-def _choice_fn(where: str, arg: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise InvalidArgumentError(f"{where}: argument {arg!r}: expected one of "
-                                   f"{', '.join(repr(a) for a in allowed)}, got {value!r}")
-    return value.lower()
-
-
-def _resize_axis(x: Any, axis: int, size: int, interpolation: str) -> Any:
-    """Resample axis ``axis`` of ``x`` to ``size`` with half-pixel centres (TensorFlow's
-    and Keras's ``resize`` without antialiasing): output ``i`` reads input coordinate
-    ``(i + 0.5) * n / size - 0.5``, clamped to the image."""
-    n = int(x.shape[axis])
-    if n == size:
-        return x
-    scale = n / size
-    centres = (np.arange(size, dtype=np.float64) + 0.5) * scale
-    if interpolation == "nearest":
-        idx = np.minimum(np.floor(centres), n - 1).astype(np.int32)
-        return ops.take(x, constant_like(idx, _dt.int32, x), axis=axis)
-    src = np.clip(centres - 0.5, 0.0, n - 1)
-    i0 = np.floor(src)
-    frac = src - i0
-    i1 = np.minimum(i0 + 1, n - 1)
-    lo = ops.take(x, constant_like(i0.astype(np.int32), _dt.int32, x), axis=axis)
-    hi = ops.take(x, constant_like(i1.astype(np.int32), _dt.int32, x), axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = size
-    f = constant_like(frac.reshape(shape[1:]), x.dtype, x)
-    return ops.add(lo, ops.multiply(ops.subtract(hi, lo), f))
-
-
-def _aspect_crop_box(h: int, w: int, th: int, tw: int) -> tuple[int, int, int, int]:
-    """The largest centred window of the target aspect ratio (Keras's
-    ``crop_to_aspect_ratio``): ``(top, left, height, width)``."""
-    ch = max(min(h, int(float(w * th) / tw)), 1)
-    cw = max(min(w, int(float(h * tw) / th)), 1)
-    return int(float(h - ch) / 2), int(float(w - cw) / 2), ch, cw
+    """:func:`tensorweave.ops.image.affine_transform` (kept here for the layers' callers)."""
+    return ops.image.affine_transform(images, transform, interpolation, fill_mode, fill_value,
+                                      data_format)
 
 
 def resize_images(images: Any, height: int, width: int, interpolation: str = "bilinear",
                   crop_to_aspect_ratio: bool = False) -> Any:
-    """Resize batched channels-last ``images`` to ``(height, width)`` (rows, then
-    columns; bilinear or nearest with half-pixel centres)."""
-    if crop_to_aspect_ratio:
-        top, left, ch, cw = _aspect_crop_box(int(images.shape[1]), int(images.shape[2]),
-                                             height, width)
-        images = images[:, top:top + ch, left:left + cw, :]
-    x = _resize_axis(images, 1, height, interpolation)
-    return _resize_axis(x, 2, width, interpolation)
+    """Resize batched channels-last ``images`` (:func:`tensorweave.ops.image.resize`)."""
+    return ops.image.resize(images, (height, width), interpolation=interpolation,
+                            crop_to_aspect_ratio=crop_to_aspect_ratio,
+                            data_format="channels_last")
 
 
 class _ImageLayer(Layer):
@@ -343,26 +221,45 @@ def _stack8(params: list) -> Any:
 
 # ==== deterministic layers =====================================================================
 class Resizing(_ImageLayer):
-    """Resize images to ``(height, width)`` (``"bilinear"`` or ``"nearest"``, half-pixel
-    centres as Keras). ``crop_to_aspect_ratio=True`` first crops the largest centred window
-    of the target aspect ratio, so the image is not distorted. Always active."""
+    """Resize images to ``(height, width)`` with :func:`tensorweave.ops.image.resize`
+    (``"bilinear"``, ``"nearest"``, ``"bicubic"``, ``"lanczos3"``, ``"lanczos5"`` or
+    ``"area"``; half-pixel centres as Keras). ``crop_to_aspect_ratio=True`` first crops the
+    largest centred window of the target aspect ratio, ``pad_to_aspect_ratio=True`` pads
+    with ``fill_value`` instead, so the image is not distorted. Always active."""
 
     def __init__(self, height: int, width: int, interpolation: str = "bilinear",
-                 crop_to_aspect_ratio: bool = False, data_format: str | None = None,
+                 crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
+                 fill_mode: str = "constant", fill_value: float = 0.0,
+                 antialias: bool = False, data_format: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.height = _size(self, "height", height)
         self.width = _size(self, "width", width)
-        self.interpolation = _choice(self, "interpolation", interpolation, _INTERPOLATIONS)
+        self.interpolation = _choice(self, "interpolation", interpolation,
+                                     _RESIZE_INTERPOLATIONS)
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
+        if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
+            raise InvalidArgumentError(f"{layer_label(self)}: only one of "
+                                       "'crop_to_aspect_ratio' and 'pad_to_aspect_ratio' "
+                                       "can be True")
+        self.fill_mode = _choice(self, "fill_mode", fill_mode, ("constant",))
+        if not _is_number(fill_value):
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'fill_value': expected "
+                                       f"a finite number, got {fill_value!r}")
+        self.fill_value = float(fill_value)
+        self.antialias = bool(antialias)
 
     def call(self, inputs: Any) -> Any:
         x, unbatched = self._prepare(inputs)
         if x.shape[1] is None or x.shape[2] is None:
             raise ShapeError(f"{layer_label(self)}: the height and width of the input must "
                              f"be known, got shape {tuple(inputs.shape)}")
-        out = resize_images(x, self.height, self.width, self.interpolation,
-                            self.crop_to_aspect_ratio)
+        out = ops.image.resize(x, (self.height, self.width), interpolation=self.interpolation,
+                               antialias=self.antialias,
+                               crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+                               pad_to_aspect_ratio=self.pad_to_aspect_ratio,
+                               fill_value=self.fill_value, data_format="channels_last")
         return self._finish(out, unbatched)
 
 

@@ -54,7 +54,8 @@ def assert_close(ours: Any, theirs: Any, *, rtol: float = 1e-5, atol: float = 1e
     """Equal values, shapes and dtypes (within float32 tolerance) of tensorweave and Keras."""
     a, b = to_numpy(ours), to_numpy(theirs)
     assert a.shape == b.shape, f"{what}: shape {a.shape} (tensorweave) vs {b.shape} (Keras)"
-    assert a.dtype == b.dtype or not check_dtype, f"{what}: dtype {a.dtype} (tensorweave) vs {b.dtype} (Keras)"
+    assert a.dtype == b.dtype or not check_dtype, (
+        f"{what}: dtype {a.dtype} (tensorweave) vs {b.dtype} (Keras)")
     if a.dtype.kind in "fc":
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what, equal_nan=True)
     else:

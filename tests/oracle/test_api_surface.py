@@ -16,11 +16,10 @@ import math
 import types
 from typing import Any
 
+import keras_exclusions as excl  # noqa: E402  (this folder is on sys.path: rootdir-less tests)
 import pytest
 
 import tensorweave as tw
-
-import keras_exclusions as excl  # noqa: E402  (this folder is on sys.path: rootdir-less tests)
 
 #: The Keras modules compared, as dotted paths below ``keras`` / ``tensorweave``.
 MODULES = ["ops", "ops.image", "ops.linalg", "ops.nn", "ops.numpy", "layers", "losses",
@@ -90,7 +89,8 @@ def _same_default(theirs: Any, ours: Any) -> bool:
     if isinstance(theirs, bool) or isinstance(ours, bool):
         return type(theirs) is type(ours) and theirs == ours
     if isinstance(theirs, float) and isinstance(ours, (int, float)):
-        return math.isclose(theirs, ours, rel_tol=1e-12) or (math.isnan(theirs) and math.isnan(ours))
+        return (math.isclose(theirs, ours, rel_tol=1e-12)
+                or (math.isnan(theirs) and math.isnan(ours)))
     if isinstance(theirs, (tuple, list)) and isinstance(ours, (tuple, list)):
         return len(theirs) == len(ours) and all(map(_same_default, theirs, ours))
     try:
