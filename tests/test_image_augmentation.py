@@ -179,9 +179,15 @@ RANDOM_LAYERS = [
 @pytest.mark.parametrize("make", RANDOM_LAYERS)
 def test_random_layers_are_the_identity_at_inference(make):
     x = images(3, 6, 6, 2)
-    np.testing.assert_array_equal(as_np(make(dtype="float64")(x)), x)
     np.testing.assert_array_equal(as_np(make(dtype="float64")(x, training=False)), x)
     assert not np.allclose(as_np(make(dtype="float64")(x, training=True)), x)
+    # as in Keras 3 (checked in tests/oracle): a direct call augments (call's training
+    # defaults to True), and so does a direct model call; predict does not
+    assert not np.allclose(as_np(make(dtype="float64")(x)), x)
+    model = tw.Sequential([tw.Input((6, 6, 2)), make(dtype="float64")])
+    assert not np.allclose(as_np(model(x)), x)
+    # (the model's Input is float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x.astype("float32"))
 
 
 @pytest.mark.parametrize("make", RANDOM_LAYERS + [lambda **k: L.RandomCrop(4, 3, seed=1, **k)])
@@ -270,7 +276,8 @@ def test_random_crop_windows_per_sample_and_centre_at_inference():
     tops = np.floor(first_draw(2, 6, 0.0, 5.0)).astype(int)
     assert [t for t, _ in offsets] == list(tops)
     # inference: the central 4:5 window (7 x 9 of the 8 x 9 image), resized
-    np.testing.assert_allclose(as_np(layer(x)), np_resize_bilinear(x[:, 0:7], 4, 5),
+    np.testing.assert_allclose(as_np(layer(x, training=False)),
+                               np_resize_bilinear(x[:, 0:7], 4, 5),
                                rtol=1e-12)
     # unbatched and smaller than the target
     single = as_np(layer(x[0], training=True))

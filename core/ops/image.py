@@ -743,15 +743,15 @@ def extract_patches_3d(volumes: Any, size: Any, strides: Any = None, dilation_ra
                     data_format, 3)
 
 
-def _depthwise_same(x: Any, kernel2d: list, dtype: Any) -> Any:
-    """Convolve every channel of batched channels-last ``x`` with one 2-D kernel
-    (``"same"`` padding, zeros outside)."""
+def _depthwise_same(x: Any, kernel2d: Any, dtype: Any) -> Any:
+    """Convolve every channel of batched channels-last ``x`` with one 2-D kernel (a nested
+    list or a ``(kh, kw)`` tensor; ``"same"`` padding, zeros outside)."""
     ops = _ops()
     from .nn import depthwise_conv
 
     c = int(x.shape[-1])
-    k = _const(kernel2d, dtype, x)
-    kh, kw = len(kernel2d), len(kernel2d[0])
+    k = _const(kernel2d, dtype, x) if isinstance(kernel2d, list) else ops.cast(kernel2d, dtype)
+    kh, kw = (int(d) for d in k.shape)
     k = ops.tile(ops.reshape(k, (kh, kw, 1, 1)), (1, 1, c, 1))
     return depthwise_conv(x, k, strides=1, padding="same")
 
@@ -762,10 +762,30 @@ def _gaussian_1d(size: int, sigma: float) -> list[float]:
     return [v / total for v in vals]
 
 
+def _gaussian_1d_tensor(size: int, sigma: Any, dtype: Any, like: Any) -> Any:
+    """The normalised Gaussian window for a ``sigma`` that may be a (traced) tensor."""
+    ops = _ops()
+    if isinstance(sigma, (int, float)):
+        return _const(_gaussian_1d(size, float(sigma)), dtype, like)
+    x = _const([i - (size - 1) / 2 for i in range(size)], dtype, like)
+    k = ops.exp(ops.multiply(-0.5, ops.square(ops.divide(x, ops.cast(sigma, dtype)))))
+    return ops.divide(k, ops.sum(k))
+
+
+def _gaussian_kernel(size: tuple[int, int], sigma: tuple[Any, Any], dtype: Any,
+                     like: Any) -> Any:
+    """``outer(ky, kx)`` for ``size = (kx, ky)``, ``sigma = (sx, sy)`` (Keras's order)."""
+    ops = _ops()
+    kx = _gaussian_1d_tensor(int(size[0]), sigma[0], dtype, like)
+    ky = _gaussian_1d_tensor(int(size[1]), sigma[1], dtype, like)
+    return ops.multiply(ops.expand_dims(ky, 1), ops.expand_dims(kx, 0))
+
+
 def gaussian_blur(images: Any, kernel_size: Any = (3, 3), sigma: Any = (1.0, 1.0),
                   data_format: str | None = None) -> Any:
     """Blur each channel with a normalised Gaussian (``kernel_size = (kx, ky)``,
-    ``sigma = (sx, sy)``; ``"same"`` size, zeros outside)."""
+    ``sigma = (sx, sy)``, numbers or tensors; ``"same"`` size, zeros outside)."""
+    ops = _ops()
     where = "gaussian_blur"
     lay = _Layout(where, images, data_format)
     x = lay.x
@@ -773,13 +793,15 @@ def gaussian_blur(images: Any, kernel_size: Any = (3, 3), sigma: Any = (1.0, 1.0
         raise InvalidArgumentError(f"{where}: argument 'images': expected a float dtype, "
                                    f"got {x.dtype}")
     ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-    sg = (sigma, sigma) if isinstance(sigma, (int, float)) else tuple(sigma)
-    if len(ks) != 2 or len(sg) != 2 or min(int(k) for k in ks) < 1 or min(sg) <= 0:
+    if ops.is_tensor(sigma) or ops.is_symbolic(sigma):
+        sg = (sigma[0], sigma[1]) if sigma.ndim == 1 else (sigma, sigma)
+    else:
+        sg = (sigma, sigma) if isinstance(sigma, (int, float)) else tuple(sigma)
+    if len(ks) != 2 or len(sg) != 2 or min(int(k) for k in ks) < 1 or any(
+            isinstance(v, (int, float)) and v <= 0 for v in sg):
         raise InvalidArgumentError(f"{where}: expected two positive kernel sizes and sigmas, "
                                    f"got kernel_size={kernel_size!r}, sigma={sigma!r}")
-    kx = _gaussian_1d(int(ks[0]), float(sg[0]))
-    ky = _gaussian_1d(int(ks[1]), float(sg[1]))
-    kernel = [[a * b for b in kx] for a in ky]
+    kernel = _gaussian_kernel((int(ks[0]), int(ks[1])), sg, x.dtype, x)
     return lay.back(_depthwise_same(x, kernel, x.dtype))
 
 
@@ -849,6 +871,14 @@ def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0,
     """Displace each pixel by a Gaussian-smoothed random field scaled by ``alpha``
     (Simard et al. 2003), drawn from ``tw.random`` with ``seed``. The draws are
     tensorweave's (the same bits on every backend), not JAX's."""
+    return _elastic(images, alpha, sigma, None, interpolation, fill_mode, fill_value, seed,
+                    data_format)
+
+
+def _elastic(images: Any, alpha: Any, sigma: Any, ksize: int | None, interpolation: str,
+             fill_mode: str, fill_value: float, seed: Any, data_format: str | None) -> Any:
+    """:func:`elastic_transform` with ``alpha``/``sigma`` as numbers or tensors; the
+    kernel size is ``int(6 sigma) | 1`` unless given (a tensor ``sigma`` needs it)."""
     ops = _ops()
     from .. import random as _random
 
@@ -860,17 +890,18 @@ def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0,
     x = lay.x
     b, h, w, c = (int(d) for d in x.shape)
     fdt = _float_dtype(x)
-    sigma = float(sigma)
-    ksize = int(6 * sigma) | 1
+    if ksize is None:
+        ksize = int(6 * float(sigma)) | 1
     noise = _random.normal((2, b, h, w, 1), dtype=fdt, seed=seed)
-    noise = ops.multiply(noise, sigma)
-    kernel1 = _gaussian_1d(ksize, sigma)
-    kernel = [[p * q for q in kernel1] for p in kernel1]
+    noise = ops.multiply(noise, sigma if isinstance(sigma, (int, float))
+                         else ops.cast(sigma, fdt))
+    kernel = _gaussian_kernel((ksize, ksize), (sigma, sigma), fdt, x)
     dx = ops.squeeze(_depthwise_same(noise[0], kernel, fdt), -1)
     dy = ops.squeeze(_depthwise_same(noise[1], kernel, fdt), -1)
+    a = alpha if isinstance(alpha, (int, float)) else ops.cast(alpha, fdt)
     cols, rows = _pixel_grid(h, w, fdt, x)
-    cols = ops.add(cols, ops.multiply(float(alpha), ops.reshape(dx, (b, h * w))))
-    rows = ops.add(rows, ops.multiply(float(alpha), ops.reshape(dy, (b, h * w))))
+    cols = ops.add(cols, ops.multiply(a, ops.reshape(dx, (b, h * w))))
+    rows = ops.add(rows, ops.multiply(a, ops.reshape(dy, (b, h * w))))
     f = x if x.dtype.kind == "f" else ops.cast(x, fdt)
     out = ops.reshape(_sample_hw(f, rows, cols, order, mode, fill_value), (b, h, w, c))
     return lay.back(ops.cast(out, x.dtype))

@@ -6,7 +6,7 @@ from typing import Any
 
 from tensorweave.plugin import hookimpl
 
-from . import merging
+from . import image_color, merging
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Input, InputLayer, Layer
@@ -115,6 +115,9 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           # image preprocessing and augmentation
           Resizing, CenterCrop, RandomCrop, RandomFlip, RandomRotation, RandomZoom,
           RandomTranslation, RandomContrast, RandomBrightness]
+
+# Keras 3's colour, mixing and extra geometric augmentation layers
+LAYERS += [getattr(image_color, name) for name in image_color.__all__]
 
 #: Keras's alternative class names (``keras.layers.MaxPool2D is MaxPooling2D`` ...).
 ALIASES: dict[type, tuple[str, ...]] = {

@@ -391,7 +391,13 @@ class Layer:
             kwargs["mask"] = previous_mask
         if "training" in params:
             if kwargs.get("training") is None:
-                kwargs["training"] = current_training()
+                # Keras: the explicit argument, else the outer call's, else the default of
+                # this layer's ``call`` (True for the augmentation layers called directly)
+                training = current_training()
+                default = params["training"].default
+                if training is None and default is not inspect.Parameter.empty:
+                    training = default
+                kwargs["training"] = training
             training = kwargs.get("training")
         else:
             # Keras passes `training` only to calls that take it; the scope still carries it

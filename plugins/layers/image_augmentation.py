@@ -200,7 +200,7 @@ class _AffineLayer(_RandomImageLayer):
     def _transform(self, b: int, h: int, w: int) -> Any:
         raise NotImplementedError
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = True) -> Any:
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
@@ -301,7 +301,7 @@ class RandomCrop(_RandomImageLayer):
         self.height = _size(self, "height", height)
         self.width = _size(self, "width", width)
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = True) -> Any:
         x, unbatched = self._prepare(inputs)
         h, w = x.shape[1], x.shape[2]
         if h is None or w is None:
@@ -341,7 +341,7 @@ class RandomFlip(_RandomImageLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.mode = _choice(self, "mode", mode, self._MODES)
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = True) -> Any:
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
@@ -443,7 +443,7 @@ class RandomContrast(_RandomImageLayer):
         self.lower, self.upper = _factor(self, "factor", factor, (0.0, 1.0), single="same")
         self.value_range = _value_range(self, value_range)
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = True) -> Any:
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
@@ -469,7 +469,7 @@ class RandomBrightness(_RandomImageLayer):
         self.lower, self.upper = _factor(self, "factor", factor, (-1.0, 1.0))
         self.value_range = _value_range(self, value_range)
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = True) -> Any:
         x = self._cast(inputs)
         if not self._active(x, training):
             return x
