@@ -435,7 +435,8 @@ class RandomColorJitter(_ColorLayer):
     """Random brightness, contrast, saturation and hue, in that order, each when its
     factor is given (Keras's RandomColorJitter)."""
 
-    _CONFIG_KEYS = ("value_range", "brightness_factor", "contrast_factor", "saturation_factor", "hue_factor", "seed")
+    _CONFIG_KEYS = ("value_range", "brightness_factor", "contrast_factor",
+                    "saturation_factor", "hue_factor", "seed")
 
     def __init__(self, value_range: Any = (0, 255), brightness_factor: Any = None,
                  contrast_factor: Any = None, saturation_factor: Any = None,
@@ -663,7 +664,8 @@ class RandomElasticTransform(_ProbabilityLayer):
     subset of the images, with ``alpha = 0.1 s max(h, w)`` and ``sigma = 0.05 s min(h,
     w)`` for a distortion ``s`` drawn from ``scale``; clipped to ``value_range``."""
 
-    _CONFIG_KEYS = ("factor", "scale", "interpolation", "fill_mode", "fill_value", "value_range", "seed")
+    _CONFIG_KEYS = ("factor", "scale", "interpolation", "fill_mode", "fill_value",
+                    "value_range", "seed")
 
     def __init__(self, factor: Any = 1.0, scale: Any = 1.0, interpolation: str = "bilinear",
                  fill_mode: str = "reflect", fill_value: float = 0.0,
