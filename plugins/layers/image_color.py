@@ -35,7 +35,9 @@ from .reshaping import layer_label
 __all__ = ["AutoContrast", "Equalization", "Solarization", "RandomInvert", "RandomGrayscale",
            "RandomPosterization", "RandomColorDegeneration", "RandomSaturation", "RandomHue",
            "RandomSharpness", "RandomGaussianBlur", "RandomColorJitter", "RandomErasing",
-           "MixUp", "CutMix", "RandomShear", "RandomPerspective", "RandomElasticTransform"]
+           "MixUp", "CutMix", "RandomShear", "RandomPerspective", "RandomElasticTransform",
+           "RandAugment", "AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
+           "MaxNumBoundingBoxes"]
 
 _EPSILON = 1e-7  # keras.config.epsilon()
 
@@ -693,3 +695,286 @@ class RandomElasticTransform(_ProbabilityLayer):
         warped = _elastic(x4, alpha, sigma, ksize, self.interpolation, self.fill_mode,
                           self.fill_value, self.seed_generator, "channels_last")
         return ops.clip(ops.where(chosen, warped, x4), *self.value_range)
+
+
+# ==== policies ==================================================================================
+def _policy_layers(layer: Any, names: tuple[str, ...], value_range: Any, interpolation: str,
+                   data_format: Any) -> dict:
+    """The sub-layers RandAugment and AugMix choose from (Keras's list and settings), all
+    drawing from ``layer``'s seed generator."""
+    from .image_augmentation import (
+        RandomBrightness,
+        RandomContrast,
+        RandomRotation,
+        RandomTranslation,
+    )
+
+    f = layer.factor
+    vr = value_range
+    make = {
+        "random_shear": lambda: RandomShear(x_factor=f, y_factor=f,
+                                            interpolation=interpolation),
+        "random_translation": lambda: RandomTranslation(f, f, interpolation=interpolation),
+        "random_rotation": lambda: RandomRotation(f, interpolation=interpolation),
+        "random_brightness": lambda: RandomBrightness(f, value_range=vr),
+        "random_color_degeneration": lambda: RandomColorDegeneration(f, value_range=vr),
+        "random_contrast": lambda: RandomContrast(f, value_range=vr),
+        "random_sharpness": lambda: RandomSharpness(f, value_range=vr),
+        "random_posterization": lambda: RandomPosterization(max(1, int(8 * f[1])),
+                                                            value_range=vr),
+        "solarization": lambda: Solarization(addition_factor=f, threshold_factor=f,
+                                             value_range=vr),
+        "auto_contrast": lambda: AutoContrast(value_range=vr),
+        "equalization": lambda: Equalization(value_range=vr),
+    }
+    subs = {}
+    for name in names:
+        sub = make[name]()
+        if hasattr(sub, "seed_generator"):
+            sub.seed_generator = layer.seed_generator
+        subs[name] = sub
+    return subs
+
+
+_RAND_AUGMENT_OPS = ("random_shear", "random_translation", "random_rotation",
+                     "random_brightness", "random_color_degeneration", "random_contrast",
+                     "random_sharpness", "random_posterization", "solarization",
+                     "auto_contrast", "equalization")
+_AUG_MIX_OPS = ("random_shear", "random_translation", "random_rotation",
+                "random_posterization", "solarization", "auto_contrast", "equalization")
+_AUG_MIX_ALL_OPS = _AUG_MIX_OPS + ("random_brightness", "random_color_degeneration",
+                                   "random_contrast", "random_sharpness")
+
+
+def _int_range(layer: Any, arg: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidArgumentError(f"{layer_label(layer)}: argument {arg!r}: expected an int "
+                                   f">= {low}, got {value!r}")
+    return value
+
+
+class RandAugment(_ColorLayer):
+    """RandAugment (Cubuk et al., 2019): ``num_ops`` times, one augmentation chosen at
+    random for the batch from Keras's eleven (shear, translation, rotation, brightness,
+    colour degeneration, contrast, sharpness, posterization, solarization, auto contrast,
+    equalization), each at strength ``factor``."""
+
+    _CONFIG_KEYS = ("value_range", "num_ops", "factor", "interpolation", "seed")
+
+    def __init__(self, value_range: Any = (0, 255), num_ops: int = 2, factor: Any = 0.5,
+                 interpolation: str = "bilinear", seed: int | None = None,
+                 data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = _value_range(self, value_range, sort=False)
+        self.num_ops = _int_range(self, "num_ops", num_ops, 0)
+        self.factor = _keras_range(self, "factor", factor, (0, 1))
+        self.interpolation = _choice(self, "interpolation", interpolation, _INTERPOLATIONS)
+        self._ops = _policy_layers(self, _RAND_AUGMENT_OPS, self.value_range,
+                                   self.interpolation, data_format)
+
+    def _apply(self, x4: Any) -> Any:
+        if self.num_ops == 0:
+            return x4
+        picks = _random.randint((self.num_ops,), 0, len(_RAND_AUGMENT_OPS), dtype="int32",
+                                seed=self.seed_generator)
+        for i in range(self.num_ops):
+            out = x4
+            for k, name in enumerate(_RAND_AUGMENT_OPS):
+                candidate = self._ops[name](x4, training=True)
+                out = ops.where(ops.equal(picks[i], k), candidate, out)
+            x4 = out
+        return x4
+
+
+class AugMix(_ColorLayer):
+    """AugMix (Hendrycks et al., 2020): ``num_chains`` chains of up to ``chain_depth``
+    random augmentations, mixed with Dirichlet(``alpha``) weights, then mixed with the
+    original image with a Beta(``alpha``, ``alpha``) weight; clipped to ``value_range``.
+    Each chain step picks one augmentation or none (as Keras, which picks on the host;
+    here the pick is a seeded draw, so it varies per step of a compiled ``fit``)."""
+
+    _CONFIG_KEYS = ("value_range", "num_chains", "chain_depth", "factor", "alpha", "all_ops",
+                    "interpolation", "seed")
+
+    def __init__(self, value_range: Any = (0, 255), num_chains: int = 3, chain_depth: int = 3,
+                 factor: Any = 0.3, alpha: float = 1.0, all_ops: bool = True,
+                 interpolation: str = "bilinear", seed: int | None = None,
+                 data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = _value_range(self, value_range, sort=False)
+        self.num_chains = _int_range(self, "num_chains", num_chains, 1)
+        self.chain_depth = _int_range(self, "chain_depth", chain_depth, 1)
+        self.factor = _keras_range(self, "factor", factor, (0, 1))
+        if not _number(alpha) or alpha <= 0:
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'alpha': expected a "
+                                       f"positive number, got {alpha!r}")
+        self.alpha = alpha
+        self.all_ops = bool(all_ops)
+        self.interpolation = _choice(self, "interpolation", interpolation, _INTERPOLATIONS)
+        self._names = _AUG_MIX_ALL_OPS if self.all_ops else _AUG_MIX_OPS
+        self._ops = _policy_layers(self, self._names, self.value_range, self.interpolation,
+                                   data_format)
+
+    def _apply(self, x4: Any) -> Any:
+        dt = x4.dtype
+        gam = _random.gamma((self.num_chains,), self.alpha, seed=self.seed_generator)
+        mixing = ops.cast(ops.divide(gam, ops.sum(gam)), dt)
+        weight = ops.cast(_random.beta((), self.alpha, self.alpha, seed=self.seed_generator),
+                          dt)
+        n = len(self._names)
+        picks = _random.randint((self.num_chains, self.chain_depth), 0, n + 1, dtype="int32",
+                                seed=self.seed_generator)  # n means: no augmentation
+        mixed = ops.zeros_like(x4)
+        for c in range(self.num_chains):
+            img = x4
+            for d in range(self.chain_depth):
+                out = img
+                for k, name in enumerate(self._names):
+                    out = ops.where(ops.equal(picks[c, d], k), self._ops[name](img, training=True),
+                                    out)
+                img = out
+            mixed = ops.add(mixed, ops.multiply(img, mixing[c]))
+        out = ops.add(ops.multiply(weight, x4), ops.multiply(ops.subtract(1.0, weight), mixed))
+        return ops.clip(out, *self.value_range)
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(_ColorLayer):
+    """CLAHE: histogram equalisation per tile of a ``tile_grid_size`` grid, each tile's
+    histogram clipped at ``clip_limit`` times the mean bin count (the excess spread over
+    all bins), the tiles' mappings interpolated bilinearly between tile centres (Keras's
+    algorithm, on the 0-255 scale). Deterministic, always active."""
+
+    _CONFIG_KEYS = ("value_range", "clip_limit", "tile_grid_size")
+
+    def __init__(self, value_range: Any = (0, 255), clip_limit: float = 4.0,
+                 tile_grid_size: Any = (8, 8), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(data_format=data_format, **kwargs)
+        self.value_range = _value_range(self, value_range, sort=False)
+        if not _number(clip_limit) or clip_limit < 0:
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'clip_limit': expected "
+                                       f"a number >= 0, got {clip_limit!r}")
+        self.clip_limit = clip_limit
+        grid = tuple(tile_grid_size) if isinstance(tile_grid_size, (tuple, list)) else ()
+        if len(grid) != 2 or not all(isinstance(g, int) and g > 0 for g in grid):
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'tile_grid_size': "
+                                       f"expected two positive ints, got {tile_grid_size!r}")
+        self.tile_grid_size = grid
+
+    def _active(self, x: Any, training: Any) -> bool:
+        return True
+
+    def _apply(self, x4: Any) -> Any:
+        dtype = x4.dtype
+        x = _rescale(ops.cast(x4, "float32"), self.value_range, (0, 255))
+        b, h, w, c = (int(d) for d in x.shape)
+        gh, gw = self.tile_grid_size
+        th, tw_ = -(-h // gh), -(-w // gw)
+        hp, wp = th * gh, tw_ * gw
+        if hp != h:  # symmetric padding (edge pixels repeated mirror-wise)
+            x = ops.take(x, ops.convert_to_tensor([i if i < h else 2 * h - 1 - i
+                                                   for i in range(hp)], "int32"), axis=1)
+        if wp != w:
+            x = ops.take(x, ops.convert_to_tensor([j if j < w else 2 * w - 1 - j
+                                                   for j in range(wp)], "int32"), axis=2)
+        tiles = ops.reshape(x, (b, gh, th, gw, tw_, c))
+        tiles = ops.reshape(ops.transpose(tiles, (0, 1, 3, 5, 2, 4)), (b, gh, gw, c, th * tw_))
+        levels = ops.clip(ops.cast(tiles, "int32"), 0, 255)
+        hists = ops.sum(ops.one_hot(levels, 256, dtype="float32"), axis=-2)  # (b,gh,gw,c,256)
+        if self.clip_limit > 0:
+            limit = self.clip_limit * (th * tw_) / 256.0
+            clipped = ops.clip(hists, 0.0, limit)
+            excess = ops.sum(ops.subtract(hists, clipped), axis=-1, keepdims=True)
+            hists = ops.add(clipped, ops.divide(excess, 256.0))
+        cdf = ops.cumsum(hists, axis=-1)
+        cdf_min = ops.min(cdf, axis=-1, keepdims=True)
+        denom = ops.subtract(float(th * tw_), cdf_min)
+        denom = ops.where(ops.equal(denom, 0.0), 1.0, denom)
+        lut = ops.clip(ops.divide(ops.multiply(ops.subtract(cdf, cdf_min), 255.0), denom),
+                       0.0, 255.0)
+        # one ring of edge tiles around the grid, then bilinear between tile centres
+        lut = ops.concatenate([lut[:, :1], lut, lut[:, -1:]], axis=1)
+        lut = ops.concatenate([lut[:, :, :1], lut, lut[:, :, -1:]], axis=2)
+        flat = ops.reshape(lut, (-1,))
+
+        def axis_weights(n: int, t: int, g: int) -> tuple[list, list, list]:
+            pos = [(i - t / 2.0) / t + 1.0 for i in range(n)]
+            lo = [math.floor(p) for p in pos]
+            wgt = [p - q for p, q in zip(pos, lo)]
+            i0 = [min(max(q, 0), g + 1) for q in lo]
+            i1 = [min(max(q + 1, 0), g + 1) for q in lo]
+            return i0, i1, wgt
+
+        y0, y1, wy = axis_weights(hp, th, gh)
+        x0, x1, wx = axis_weights(wp, tw_, gw)
+        s_c, s_x = 256, 256 * c
+        s_y = s_x * (gw + 2)
+        s_b = s_y * (gh + 2)
+        pix = ops.cast(ops.clip(x, 0.0, 255.0), "int32")
+        base = ops.add(ops.reshape(ops.arange(b, dtype="int32") * s_b, (b, 1, 1, 1)),
+                       ops.add(ops.reshape(ops.arange(c, dtype="int32") * s_c, (1, 1, 1, c)),
+                               pix))
+
+        def const(values: list, shape: tuple, dt: str) -> Any:
+            return ops.reshape(ops.convert_to_tensor(values, dt), shape)
+
+        ys0, ys1 = const([v * s_y for v in y0], (1, hp, 1, 1), "int32"), \
+            const([v * s_y for v in y1], (1, hp, 1, 1), "int32")
+        xs0, xs1 = const([v * s_x for v in x0], (1, 1, wp, 1), "int32"), \
+            const([v * s_x for v in x1], (1, 1, wp, 1), "int32")
+        wye = const(wy, (1, hp, 1, 1), "float32")
+        wxe = const(wx, (1, 1, wp, 1), "float32")
+
+        def read(ys: Any, xs: Any) -> Any:
+            return ops.take(flat, ops.add(base, ops.add(ys, xs)))
+
+        top = ops.add(ops.multiply(read(ys0, xs0), ops.subtract(1.0, wxe)),
+                      ops.multiply(read(ys0, xs1), wxe))
+        bottom = ops.add(ops.multiply(read(ys1, xs0), ops.subtract(1.0, wxe)),
+                         ops.multiply(read(ys1, xs1), wxe))
+        out = ops.add(ops.multiply(top, ops.subtract(1.0, wye)), ops.multiply(bottom, wye))
+        out = out[:, :h, :w, :]
+        return ops.cast(_rescale(out, (0, 255), self.value_range), dtype)
+
+
+class MaxNumBoundingBoxes(_ColorLayer):
+    """Pad (with ``fill_value``) or truncate the bounding boxes of a batch to
+    ``max_number`` per image, so batches stack: for dict inputs ``{"images": ...,
+    "bounding_boxes": {"boxes": (batch, n, 4), "labels": (batch, n)}}``; images pass
+    through unchanged."""
+
+    _CONFIG_KEYS = ("max_number", "fill_value", "bounding_box_format")
+
+    def __init__(self, max_number: int, fill_value: int = -1,
+                 bounding_box_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bounding_box_format = bounding_box_format
+        self.max_number = _int_range(self, "max_number", int(max_number)
+                                     if _number(max_number) else max_number, 1)
+        self.fill_value = int(fill_value)
+
+    def call(self, inputs: Any, training: Any = True) -> Any:
+        if not isinstance(inputs, dict):
+            return inputs
+        out = dict(inputs)
+        boxes_in = inputs.get("bounding_boxes")
+        if boxes_in is None:
+            return out
+        if self.bounding_box_format is None:
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: the input has 'bounding_boxes' but the layer has no "
+                "'bounding_box_format'; pass one, e.g. bounding_box_format='xyxy'")
+        boxes = ops.convert_to_tensor(boxes_in["boxes"]) \
+            if not ops.is_tensor(boxes_in["boxes"]) else boxes_in["boxes"]
+        labels = ops.convert_to_tensor(boxes_in["labels"]) \
+            if not ops.is_tensor(boxes_in["labels"]) else boxes_in["labels"]
+        n = int(boxes.shape[1])
+        m = self.max_number
+        boxes = boxes[:, :m]
+        labels = labels[:, :m]
+        if n < m:
+            boxes = ops.pad(boxes, ((0, 0), (0, m - n), (0, 0)),
+                            constant_values=self.fill_value)
+            labels = ops.pad(labels, ((0, 0), (0, m - n)), constant_values=self.fill_value)
+        out["bounding_boxes"] = {**boxes_in, "boxes": boxes, "labels": labels}
+        return out

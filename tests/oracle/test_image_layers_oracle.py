@@ -39,6 +39,10 @@ DETERMINISTIC = [
     ("RandomErasing", {"factor": (0.0, 0.0)}),
     ("RandomPerspective", {"factor": (1.0, 1.0), "scale": 0.0}),
     ("RandomColorJitter", {"saturation_factor": (0.4, 0.4)}),
+    ("ContrastLimitedAdaptiveHistogramEqualization", {"tile_grid_size": (3, 2)}),
+    ("ContrastLimitedAdaptiveHistogramEqualization", {"clip_limit": 0.0,
+                                                      "tile_grid_size": (2, 4)}),
+    ("RandAugment", {"num_ops": 0}),
 ]
 
 
@@ -88,7 +92,35 @@ CONFIG_ONLY = [
                            "hue_factor": 0.1, "seed": 2}),
     ("RandomHue", {"factor": 0.3}),
     ("RandomPerspective", {"factor": 0.5, "scale": 0.4, "fill_value": 1.0}),
+    ("RandAugment", {"num_ops": 3, "factor": 0.4, "seed": 1}),
+    ("AugMix", {"num_chains": 2, "chain_depth": 2, "alpha": 0.5, "all_ops": False}),
+    ("MaxNumBoundingBoxes", {"max_number": 3, "fill_value": -2,
+                             "bounding_box_format": "xyxy"}),
 ]
+
+
+def test_max_num_bounding_boxes(keras: Any, rng: Any, close: Any) -> None:
+    data = {"images": _images(rng),
+            "bounding_boxes": {"boxes": rng.random((2, 5, 4)).astype("float32"),
+                               "labels": np.arange(10, dtype="int32").reshape(2, 5)}}
+    for m in (3, 7):
+        ours = tw.layers.MaxNumBoundingBoxes(m, bounding_box_format="xyxy")(dict(data))
+        theirs = keras.layers.MaxNumBoundingBoxes(m, bounding_box_format="xyxy")(dict(data))
+        for key in ("boxes", "labels"):
+            close(ours["bounding_boxes"][key], theirs["bounding_boxes"][key], what=key)
+        close(ours["images"], theirs["images"], what="images")
+
+
+@pytest.mark.parametrize("name", ["RandAugment", "AugMix"])
+def test_policies_stay_in_range_and_repeat(name: str, rng: Any) -> None:
+    x = _images(rng)
+    layer = getattr(tw.layers, name)(seed=4)
+    a = np.asarray(layer(x))
+    b = np.asarray(getattr(tw.layers, name)(seed=4)(x))
+    assert a.shape == x.shape and np.isfinite(a).all()
+    assert a.min() >= 0 and a.max() <= 255
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, x)
 
 
 @pytest.mark.parametrize("name,kwargs", CONFIG_ONLY, ids=[n for n, _ in CONFIG_ONLY])
