@@ -53,14 +53,47 @@ class BackendInfo:
         return f"{self.name} ({status})"
 
 
+#: The backends tensorweave itself ships; another distribution cannot take their names.
+BUILTIN = ("numpy", "python", "cupy")
+
+
+def _dist_name(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    return (getattr(dist, "name", None) or "").lower().replace("_", "-")
+
+
 def _discover() -> dict[str, Any]:
     global _entry_points
     if _entry_points is None:
         found: dict[str, Any] = {}
-        for ep in metadata.entry_points(group=GROUP):
+        eps = sorted(metadata.entry_points(group=GROUP),
+                     key=lambda e: (_dist_name(e) != "tensorweave", _dist_name(e), e.value))
+        for ep in eps:
+            if ep.name in BUILTIN and _dist_name(ep) not in ("tensorweave", ""):
+                _foreign_builtin(ep, found)
+                continue
             found.setdefault(ep.name, ep)
         _entry_points = found
     return {**_entry_points, **_manual}
+
+
+def _foreign_builtin(ep: Any, found: dict[str, Any]) -> None:
+    """Another package declares a backend under a built-in name: ignored with a warning,
+    or used (still warned) when ``TENSORWEAVE_ALLOW_OVERRIDES`` says ``backend:NAME``."""
+    import warnings
+
+    from .plugin_manager import PluginWarning, overrides_allowed
+
+    who = _dist_name(ep) or ep.value
+    if overrides_allowed("backend", ep.name):
+        warnings.warn(f"backend {ep.name!r} is replaced by {ep.value!r} of {who!r} "
+                      "(allowed by TENSORWEAVE_ALLOW_OVERRIDES)", PluginWarning, stacklevel=4)
+        found[ep.name] = ep
+        return
+    warnings.warn(f"package {who!r} declares a backend named {ep.name!r} ({ep.value}), the "
+                  "name of a built-in backend; it was ignored (set "
+                  f"TENSORWEAVE_ALLOW_OVERRIDES=backend:{ep.name} to use it)",
+                  PluginWarning, stacklevel=4)
 
 
 def register_backend(name: str, factory: Any) -> None:
@@ -77,6 +110,30 @@ def _refresh() -> None:
     _load_errors.clear()
 
 
+@contextlib.contextmanager
+def _stack_headroom(frames: int = 2000) -> Iterator[None]:
+    """Room on the stack for loading a backend, whatever the caller's depth.
+
+    The first op of a process may run deep inside a caller's recursion (a nested model
+    config being loaded); importing NumPy there could run out of stack half-way, and a
+    half-imported NumPy cannot be imported again in that process. The limit is raised
+    for the load only."""
+    import sys
+
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    if depth + frames <= limit:
+        yield
+        return
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def _instantiate(name: str) -> Backend | None:
     inst = _instances.get(name)
     if inst is not None:
@@ -87,11 +144,18 @@ def _instantiate(name: str) -> Backend | None:
     if found is None:
         return None
     try:
-        factory = found.load() if hasattr(found, "load") else found
-        inst = factory() if callable(factory) else factory
+        with _stack_headroom():
+            factory = found.load() if hasattr(found, "load") else found
+            inst = factory() if callable(factory) else factory
         if not isinstance(inst, Backend):
             raise TypeError(f"entry point produced {type(inst).__name__}, not a Backend")
-    except Exception as exc:  # a broken third-party backend must not break the library
+    except (RecursionError, MemoryError):
+        # the caller's stack or memory ran out, not the backend's fault: nothing is
+        # remembered, so the next call (with a normal stack) loads it
+        raise
+    except BaseException as exc:  # a broken third-party backend must not break the library
+        if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+            raise
         _load_errors[name] = f"failed to load: {type(exc).__name__}: {exc}"
         return None
     _instances[name] = inst

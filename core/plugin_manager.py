@@ -94,6 +94,20 @@ def _fail(name: str, what: str, exc: BaseException) -> None:
                   f"plugins to load)", PluginWarning, stacklevel=5)
 
 
+def _reraise_interrupt(exc: BaseException) -> None:
+    """A plugin's errors are contained, ``SystemExit`` included; Ctrl-C is the user's."""
+    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+        raise exc
+
+
+def overrides_allowed(kind: str, name: str) -> bool:
+    """Whether the user opted in to a plugin replacing the built-in ``kind`` ``name``:
+    ``TENSORWEAVE_ALLOW_OVERRIDES="op:add,backend:numpy"`` (``op:*`` for every op)."""
+    raw = os.environ.get("TENSORWEAVE_ALLOW_OVERRIDES", "")
+    wanted = {item.strip() for item in raw.split(",") if item.strip()}
+    return f"{kind}:{name}" in wanted or f"{kind}:*" in wanted
+
+
 def _warn(name: str, message: str, exc_type: type[Exception] = PluginLoadError) -> None:
     """A problem that does not stop the plugin: warn (or raise in strict mode)."""
     info = _info.get(name)
@@ -177,7 +191,8 @@ def _load_entry_points(pm: Any) -> None:
         seen[ep.name] = label or ep.value
         try:
             plugin = ep.load()
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit from argparse at import included
+            _reraise_interrupt(exc)
             _fail(ep.name, f"to load (import of {ep.value!r})", exc)
             continue
         if _initializing(plugin):
@@ -232,7 +247,8 @@ def _register(pm: Any, plugin: Any, name: str, version: str) -> bool:
         _fail(name, "to register: an invalid hook implementation (hooks and their "
                     "arguments are listed in tensorweave.hookspecs)", exc)
         return False
-    except Exception as exc:
+    except BaseException as exc:
+        _reraise_interrupt(exc)
         _fail(name, "to register", exc)
         return False
     _info[name] = PluginInfo(name, False, version)
@@ -332,7 +348,8 @@ def fill_registry(reg: Any) -> None:
 
         try:
             impl.function(register=register)
-        except Exception as exc:
+        except BaseException as exc:
+            _reraise_interrupt(exc)
             _fail(source, f"to register {reg.kind} (hook register_{reg.kind} raised)", exc)
             continue
         _commit(reg, source, pending, builtins)
@@ -359,13 +376,30 @@ def _commit(reg: Any, source: str, pending: list, builtins: set[str]) -> None:
             info.contributions.setdefault(reg.kind, []).append(primary)
 
 
+#: (backend, op) -> the plugin that set that kernel (built-in kernels have no entry)
+_kernel_owners: dict[tuple[str, str], str] = {}
+
+
 def _register_op(opdef: Any, source: str, kernels: dict | None = None) -> Any:
     """A plugin's new op: the OpDef is already defined; attach its kernels per backend."""
     from .backend_registry import get_backend, list_backends
 
     for be_name, fn in (kernels or {}).items():
-        if any(i.name == be_name and i.available for i in list_backends()):
-            get_backend(be_name).kernels[opdef.name] = fn
+        if not any(i.name == be_name and i.available for i in list_backends()):
+            continue
+        table = get_backend(be_name).kernels
+        owner = _kernel_owners.get((be_name, opdef.name))
+        if opdef.name in table and table[opdef.name] is not fn and owner != source:
+            what = (f"the {be_name} kernel of op {opdef.name!r} "
+                    f"({'built-in' if owner is None else f'from plugin {owner!r}'})")
+            if not overrides_allowed("op", opdef.name):
+                _warn(source, f"refused to replace {what}; set "
+                              f"TENSORWEAVE_ALLOW_OVERRIDES=op:{opdef.name} to allow it",
+                      DuplicateNameError)
+                continue
+            _warn(source, f"replaces {what} (allowed by TENSORWEAVE_ALLOW_OVERRIDES)")
+        table[opdef.name] = fn
+        _kernel_owners[(be_name, opdef.name)] = source
     info = _info.get(source)
     if info is not None:
         info.contributions.setdefault("ops", []).append(opdef.name)
