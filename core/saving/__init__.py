@@ -69,7 +69,7 @@ _MAGIC = "tensorweave-model"
 _WEIGHTS = "model.weights.safetensors"
 _OPTIMIZER = "optimizer.safetensors"
 _MAX_JSON = 64 * 1024 * 1024
-_LEGACY_SUFFIXES = {".h5": "HDF5", ".hdf5": "HDF5", ".keras": "Keras 3 .keras"}
+_LEGACY_SUFFIXES = {".h5": "HDF5", ".hdf5": "HDF5"}
 _warned: set[str] = set()
 
 
@@ -327,6 +327,11 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
                                  f"{path / 'model.tw'}")
     if path.exists() and not overwrite:
         raise SerializationError(f"save: {path} exists and overwrite=False")
+    if path.suffix.lower() == ".keras":  # Keras 3's own archive, loadable by Keras
+        from .keras_format import write_keras_archive
+
+        _write(path, write_keras_archive(model, f"save {path.name}"), "save")
+        return
     _legacy_suffix_warning(path, "save")
     config = serialize_model(model)
     if config["class_name"] not in ("Sequential", "Functional") and model.weights and \
@@ -362,7 +367,30 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
         raise SerializationError(f"save: cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def _write(path: Path, data: bytes, where: str) -> None:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise SerializationError(f"{where}: cannot write {path}: {exc.strerror or exc}") \
+            from exc
+
+
 # ---- load ------------------------------------------------------------------------------------
+def _keras_kind(data: bytes) -> str | None:
+    """``"keras"`` for a Keras 3 archive, ``"h5"`` for an HDF5 file, else ``None``."""
+    if data[:8] == b"\x89HDF\r\n\x1a\n":
+        return "h5"
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except Exception:  # noqa: BLE001 - damaged: the native reader reports it
+            return None
+        if "model.weights.h5" in names and _WEIGHTS not in names:
+            return "keras"
+    return None
+
+
 def _read_file(filepath: Any, where: str) -> tuple[Path, bytes]:
     path = _fspath(filepath, where)
     if path.is_dir():
@@ -450,6 +478,13 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         raise InvalidArgumentError("load_model: custom_objects must be a dict of name -> "
                                    f"class or function, got {type(custom_objects).__name__}")
     path, data = _read_file(filepath, "load")
+    foreign = _keras_kind(data)
+    if foreign is not None:
+        from . import keras_format
+
+        reader = keras_format.load_keras_archive if foreign == "keras" else \
+            keras_format.load_legacy_h5
+        return reader(data, custom_objects, compile, safe_mode, f"load {path}")
     _meta, config, weights, opt_bytes = _open_zip(path, data)
     compile_config = config.pop("compile_config", None)
     with safe_mode_scope(safe_mode), custom_object_scope(custom_objects or {}):
@@ -486,6 +521,11 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
         raise SerializationError(f"save_weights: {path} exists and overwrite=False")
     if path.is_dir():
         raise SerializationError(f"save_weights: {path} is a folder")
+    if path.name.lower().endswith(".weights.h5"):  # Keras 3's weights file
+        from .keras_format import write_keras3_weights
+
+        _write(path, write_keras3_weights(model, f"save_weights {path.name}"), "save_weights")
+        return
     _legacy_suffix_warning(path, "save_weights")
     try:
         write_atomic(path, _tensor_bytes(model.weights, "weights"))
@@ -499,6 +539,20 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
     into ``model``. Everything is checked before anything is assigned: on any error the
     model keeps its weights."""
     path, data = _read_file(filepath, "load_weights")
+    kind = _keras_kind(data)
+    if kind is not None:  # Keras's .weights.h5 / legacy .h5, or the weights of a .keras
+        from . import keras_format
+
+        if not getattr(model, "built", True) or not model.weights:
+            raise SerializationError(f"load_weights: the model {getattr(model, 'name', '?')!r}"
+                                     " has no weights yet; build it first")
+        if kind == "keras":
+            data = keras_format._zip_members(data, f"load_weights {path}")["model.weights.h5"]
+        if skip_mismatch:
+            warnings.warn("load_weights: skip_mismatch is not supported for Keras files; "
+                          "every weight is checked", UserWarning, stacklevel=3)
+        keras_format.load_h5_weights(model, data, f"load_weights {path}")
+        return
     if data[:2] == b"PK":  # a whole-model file
         _m, _c, data, _o = _open_zip(path, data)
     elif data[:8] == b"\x89HDF\r\n\x1a\n" or data[:1] == b"\x80":
