@@ -69,7 +69,8 @@ _MAGIC = "tensorweave-model"
 _WEIGHTS = "model.weights.safetensors"
 _OPTIMIZER = "optimizer.safetensors"
 _MAX_JSON = 64 * 1024 * 1024
-_LEGACY_SUFFIXES = {".h5": "HDF5", ".hdf5": "HDF5"}
+_LEGACY_SUFFIXES: dict[str, str] = {}
+_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 _warned: set[str] = set()
 
 
@@ -327,12 +328,14 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
                                  f"{path / 'model.tw'}")
     if path.exists() and not overwrite:
         raise SerializationError(f"save: {path} exists and overwrite=False")
-    if path.suffix.lower() == ".keras":  # Keras 3's own archive, loadable by Keras
-        from .keras_format import write_keras_archive
+    if path.suffix.lower() in _KERAS_SUFFIXES:  # Keras's own formats, loadable by Keras
+        from . import keras_format
 
-        _write(path, write_keras_archive(model, f"save {path.name}"), "save")
+        where = f"save {path.name}"
+        data = keras_format.write_keras_archive(model, where) \
+            if path.suffix.lower() == ".keras" else keras_format.write_legacy_h5(model, where)
+        _write(path, data, "save")
         return
-    _legacy_suffix_warning(path, "save")
     config = serialize_model(model)
     if config["class_name"] not in ("Sequential", "Functional") and model.weights and \
             "build_config" not in config:
@@ -521,10 +524,14 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
         raise SerializationError(f"save_weights: {path} exists and overwrite=False")
     if path.is_dir():
         raise SerializationError(f"save_weights: {path} is a folder")
-    if path.name.lower().endswith(".weights.h5"):  # Keras 3's weights file
-        from .keras_format import write_keras3_weights
+    if path.suffix.lower() in (".h5", ".hdf5"):  # Keras's weights files
+        from . import keras_format
 
-        _write(path, write_keras3_weights(model, f"save_weights {path.name}"), "save_weights")
+        where = f"save_weights {path.name}"
+        data = keras_format.write_keras3_weights(model, where) \
+            if path.name.lower().endswith(".weights.h5") else \
+            keras_format.write_legacy_h5(model, where, include_model=False)
+        _write(path, data, "save_weights")
         return
     _legacy_suffix_warning(path, "save_weights")
     try:

@@ -52,6 +52,11 @@ _HARMLESS: dict[str, tuple] = {
     "depthwise_regularizer": (None,), "depthwise_constraint": (None,),
     "pointwise_regularizer": (None,), "pointwise_constraint": (None,),
     "dropout": (0, 0.0), "recurrent_dropout": (0, 0.0), "noise_shape": (None,),
+    # optimizers
+    "use_ema": (False,), "ema_momentum": _ANY, "ema_overwrite_frequency": _ANY,
+    "loss_scale_factor": (None,), "gradient_accumulation_steps": (None,),
+    "weight_decay": (None,), "clipnorm": (None,), "global_clipnorm": (None,),
+    "clipvalue": (None,), "name": _ANY,
 }
 # initializers only shape fresh weights, which the file's weights replace
 _INIT_KEYS = re.compile(r".*_initializer$")
@@ -807,10 +812,15 @@ def _kind_for(key: str, name: str) -> str:
     return "layers" if name in registry("layers") else "layers"
 
 
+# keys tensorweave's layer configs carry that Keras's layer constructors do not take
+_TW_ONLY_KEYS = {"build_input_shape", "input_dtype"}
+
+
 def _layer_entry_from_config(name: str, cfg: Any, where: str) -> dict:
     cfg = cfg if isinstance(cfg, dict) else {}
     return {"module": "keras.layers", "class_name": name.split(">")[-1],
-            "config": {k: _to_keras_value(k, x, where) for k, x in cfg.items()},
+            "config": {k: _to_keras_value(k, x, where) for k, x in cfg.items()
+                       if k not in _TW_ONLY_KEYS},
             "registered_name": name if ">" in name else None}
 
 
@@ -999,4 +1009,53 @@ def write_keras_archive(model: Any, where: str) -> bytes:
         zf.writestr("metadata.json", _json_bytes(meta, "metadata"))
         zf.writestr("config.json", _json_bytes(config, "model config"))
         zf.writestr("model.weights.h5", weights)
+    return buf.getvalue()
+
+
+def _write_legacy_group(h5py: Any, group: Any, model: Any) -> None:
+    """Keras's legacy weights layout: ``layer_names``, then per layer ``weight_names`` and
+    the datasets in ``trainable + non_trainable`` order (what Keras matches by)."""
+    import numpy as np
+
+    layers = keras_layer_order(model)
+    group.attrs["layer_names"] = np.array([l.name.encode("utf-8") for l in layers])
+    group.attrs["backend"] = "tensorweave"
+    group.attrs["keras_version"] = "3.0.0"
+    for layer in layers:
+        lg = group.create_group(layer.name)
+        names: list[str] = []
+        for i, var in enumerate(_legacy_order(layer)):
+            name = f"{layer.name}/{getattr(var, 'path', None) or var.name}"
+            if name in names:
+                name = f"{name}_{i}"
+            names.append(name)
+            lg.create_dataset(name, data=np.asarray(var.numpy()))
+        lg.attrs["weight_names"] = np.array([n.encode("utf-8") for n in names])
+    top = group.create_group("top_level_model_weights")
+    top.attrs["weight_names"] = np.array([], dtype="S1")
+
+
+def write_legacy_h5(model: Any, where: str, include_model: bool = True) -> bytes:
+    """A legacy Keras ``.h5``: the model config as the ``model_config`` attribute and the
+    weights under ``model_weights`` (or, ``include_model=False``, a weights-only file)."""
+    h5py = h5.require_h5py(where)
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        if include_model:
+            from . import _json_bytes
+
+            config = keras_model_config(model, where)
+            compile_config = config.pop("compile_config", None)
+            f.attrs["model_config"] = _json_bytes(config, "model config").decode("utf-8")
+            f.attrs["backend"] = "tensorweave"
+            f.attrs["keras_version"] = "3.0.0"
+            if compile_config:
+                training = {k: compile_config.get(k) for k in
+                            ("loss", "metrics", "weighted_metrics", "loss_weights")}
+                training["optimizer_config"] = compile_config.get("optimizer")
+                f.attrs["training_config"] = _json_bytes(training, "compile config") \
+                    .decode("utf-8")
+            _write_legacy_group(h5py, f.create_group("model_weights"), model)
+        else:
+            _write_legacy_group(h5py, f, model)
     return buf.getvalue()
