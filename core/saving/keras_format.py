@@ -563,6 +563,7 @@ def _check_nothing_left(f: Any, consumed: set[str], where: str) -> None:
     """Refuse a file with weights the model has no place for (other than optimizer state):
     loading it would silently drop them."""
     left: list[str] = []
+    h5py = h5.require_h5py(where)
 
     def walk(node: Any, prefix: str, depth: int) -> None:
         if depth > _MAX_DEPTH or len(left) > 3:
@@ -573,8 +574,6 @@ def _check_nothing_left(f: Any, consumed: set[str], where: str) -> None:
                     k not in ("layers", "vars"):
                 continue
             child = node.get(k, getlink=True)
-            import h5py
-
             if not isinstance(child, h5py.HardLink):
                 continue
             obj = node[k]

@@ -38,16 +38,9 @@ def _cnn(k):
 
 def _rnn(k):
     L = k.layers
-    return k.Sequential([k.Input((7,), dtype="int32"), L.Embedding(12, 4, mask_zero=True),
-                         L.LSTM(5, return_sequences=True), L.GRU(3)], name="rnn")
-
-
-def _bidir(k):
-    L = k.layers
-    return k.Sequential([k.Input((7,), dtype="int32"), L.Embedding(12, 4, mask_zero=True),
-                         L.Bidirectional(L.LSTM(3, return_sequences=True)),
-                         L.Bidirectional(L.GRU(2), merge_mode="sum"), L.Dense(2)],
-                        name="bidir")
+    return k.Sequential([k.Input((5,), dtype="int32"), L.Embedding(12, 4, mask_zero=True),
+                         L.Bidirectional(L.LSTM(3, return_sequences=True)), L.GRU(3),
+                         L.Dense(2)], name="rnn")
 
 
 def _multi(k):
@@ -63,7 +56,7 @@ def _multi(k):
     return k.Model([a, b], [o1, o2], name="multi")
 
 
-_CASES = {"mlp": _mlp, "cnn": _cnn, "rnn": _rnn, "bidir": _bidir, "multi": _multi}
+_CASES = {"mlp": _mlp, "cnn": _cnn, "rnn": _rnn, "multi": _multi}
 
 
 def _inputs(case, rng):
@@ -71,10 +64,10 @@ def _inputs(case, rng):
         return rng.normal(size=(4, 6)).astype("float32")
     if case == "cnn":
         return rng.normal(size=(4, 8, 8, 3)).astype("float32")
-    if case in ("rnn", "bidir"):
-        x = rng.integers(1, 12, size=(4, 7)).astype("int32")
-        x[0, 4:] = 0  # padding: the mask matters
-        x[2, 2:] = 0
+    if case == "rnn":
+        x = rng.integers(1, 12, size=(4, 5)).astype("int32")
+        x[0, 3:] = 0  # padding: the mask matters
+        x[2, 1:] = 0
         return x
     return [rng.normal(size=(4, 5)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")]
 
@@ -140,14 +133,21 @@ def test_tensorweave_files_load_in_keras(keras, rng, close, tmp_path, case):
 
     km = keras.saving.load_model(tmp_path / "t.keras")
     _same(close, want, _outputs(km, x, True), f"{case} .keras read by Keras")
-    km = keras.saving.load_model(tmp_path / "t.h5")
-    _same(close, want, _outputs(km, x, True), f"{case} .h5 read by Keras")
-    fresh = _CASES[case](keras)
-    fresh.load_weights(tmp_path / "t.weights.h5")
-    _same(close, want, _outputs(fresh, x, True), f"{case} .weights.h5 read by Keras")
-    fresh = _CASES[case](keras)
-    fresh.load_weights(tmp_path / "t_legacy.h5")
-    _same(close, want, _outputs(fresh, x, True), f"{case} legacy weights .h5 read by Keras")
+    # the other files: Keras must load the very same numbers into the same architecture
+    # (comparing weights, not predictions, spares three more JAX compiles per case)
+    reference = [np.asarray(w) for w in km.get_weights()]
+    k_h5 = keras.saving.load_model(tmp_path / "t.h5")
+    assert [l.__class__.__name__ for l in k_h5.layers] == \
+        [l.__class__.__name__ for l in km.layers]
+    loaded = {"legacy .h5 model": k_h5}
+    for name in ("t.weights.h5", "t_legacy.h5"):
+        loaded[name] = _CASES[case](keras)
+        loaded[name].load_weights(tmp_path / name)
+    for what, model in loaded.items():
+        got = [np.asarray(w) for w in model.get_weights()]
+        assert len(got) == len(reference), what
+        for i, (g, r) in enumerate(zip(got, reference)):
+            np.testing.assert_array_equal(g, r, err_msg=f"{case} {what} weight {i}")
     again = tw.models.load_model(tmp_path / "t.keras")  # and back into tensorweave
     _same(close, _outputs(again, x, False), want, f"{case} .keras read by tensorweave")
 
@@ -161,7 +161,8 @@ def test_keras_compile_config_carries_over(keras, tmp_path):
     assert tm.compiled and type(tm.optimizer).__name__ == "Adam"
     assert float(np.asarray(tm.optimizer.learning_rate)) == pytest.approx(0.003)
     x = np.random.default_rng(0).normal(size=(8, 6)).astype("float32")
-    tm.fit(x, np.arange(8) % 3, epochs=1, verbose=0)  # trains as compiled
+    history = tm.fit(x, np.arange(8) % 3, epochs=1, verbose=0)  # trains as compiled
+    assert set(history.history) == {"loss", "accuracy"}
     assert not tw.models.load_model(tmp_path / "c.keras", compile=False).compiled
 
 
