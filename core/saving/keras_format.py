@@ -27,8 +27,15 @@ from typing import Any
 
 from ..errors import SerializationError, TensorweaveError
 from . import h5
-from .config import _check_name, _lambda_config, custom_object_scope, get_registered_object, \
-    in_safe_mode, registered_name, safe_mode_scope
+from .config import (
+    _check_name,
+    _lambda_config,
+    custom_object_scope,
+    get_registered_object,
+    in_safe_mode,
+    registered_name,
+    safe_mode_scope,
+)
 
 _MAX_JSON = 64 * 1024 * 1024
 _MAX_DEPTH = 64
@@ -52,6 +59,9 @@ _HARMLESS: dict[str, tuple] = {
     "depthwise_regularizer": (None,), "depthwise_constraint": (None,),
     "pointwise_regularizer": (None,), "pointwise_constraint": (None,),
     "dropout": (0, 0.0), "recurrent_dropout": (0, 0.0), "noise_shape": (None,),
+    # Keras 2 (legacy .h5) spellings of the same layers
+    "time_major": (False,), "implementation": _ANY, "fused": _ANY,
+    "virtual_batch_size": (None,), "adjustment": (None,), "groups": (1,),
     # optimizers
     "use_ema": (False,), "ema_momentum": _ANY, "ema_overwrite_frequency": _ANY,
     "loss_scale_factor": (None,), "gradient_accumulation_steps": (None,),
@@ -799,7 +809,7 @@ def _to_keras_value(key: str, v: Any, where: str) -> Any:
     return v
 
 
-def _kind_for(key: str, name: str) -> str:
+def _kind_for(key: str, name: str) -> str | None:
     if key in ("layer", "backward_layer", "cell", "cells", "layers"):
         return "layers"
     for suffix, kind in (("initializer", "initializers"), ("regularizer", "regularizers"),
@@ -808,7 +818,7 @@ def _kind_for(key: str, name: str) -> str:
             return kind
     from ..registries import registry
 
-    return "layers" if name in registry("layers") else "layers"
+    return "layers" if name in registry("layers") else None
 
 
 # keys tensorweave's layer configs carry that Keras's layer constructors do not take

@@ -286,3 +286,45 @@ def test_keras_config_keys_tensorweave_cannot_honour_are_refused(keras, tmp_path
     with pytest.raises(SerializationError, match="renorm"):
         tw.models.load_model(tmp_path / "r.keras")
 
+
+
+def test_keras2_style_legacy_h5_loads(keras, rng, close, tmp_path):
+    """Keras 2 wrote functional graphs as ``[[name, node, tensor, kwargs], ...]`` lists,
+    ``batch_input_shape`` and plain dtype strings: the same file in Keras 2's spelling."""
+    import h5py
+
+    L = keras.layers
+    a = keras.Input((5,), name="input_1")
+    b = keras.Input((3,), name="input_2")
+    h = L.Dense(4, activation="relu", name="dense")(a)
+    out = L.Dense(2, name="dense_1")(L.Concatenate(name="concatenate")([h, b]))
+    km = keras.Model([a, b], out, name="model")
+    km.set_weights(_randomize(km.weights, rng))
+    km.save(tmp_path / "k3.h5")
+
+    def keras2(v):
+        if isinstance(v, dict):
+            if v.get("class_name") == "DTypePolicy":
+                return v["config"]["name"]
+            return {k: keras2(x) for k, x in v.items() if k not in ("module", "registered_name")}
+        if isinstance(v, list):
+            return [keras2(x) for x in v]
+        return v
+
+    with h5py.File(tmp_path / "k3.h5", "r+") as f:
+        cfg = json.loads(f.attrs["model_config"])
+        for layer in cfg["config"]["layers"]:
+            conf = layer["config"]
+            if layer["class_name"] == "InputLayer":
+                conf["batch_input_shape"] = conf.pop("batch_shape")
+            nodes = []
+            for node in layer.get("inbound_nodes", []):
+                args = node["args"][0]
+                refs = args if isinstance(args, list) else [args]
+                nodes.append([[*r["config"]["keras_history"], {}] for r in refs])
+            layer["inbound_nodes"] = nodes
+        cfg["class_name"] = "Model"
+        f.attrs["model_config"] = json.dumps(keras2(cfg))
+    x = [rng.normal(size=(3, 5)).astype("float32"), rng.normal(size=(3, 3)).astype("float32")]
+    got = tw.models.load_model(tmp_path / "k3.h5")
+    _same(close, _outputs(got, x, False), _outputs(km, x, True), "Keras 2 style .h5")
