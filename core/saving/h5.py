@@ -66,6 +66,16 @@ def get(node: Any, key: str, kind: str, where: str) -> Any:
     return obj
 
 
+def has(node: Any, key: str, where: str) -> bool:
+    """Whether ``node`` has a link ``key`` (without resolving it: ``key in group`` would
+    follow an external link into another file)."""
+    try:
+        return node.get(key, getlink=True) is not None
+    except Exception as exc:
+        raise SerializationError(f"{where}: cannot read {key!r} in the HDF5 file: "
+                                 f"{type(exc).__name__}: {exc}") from None
+
+
 def keys(group: Any, where: str) -> list[str]:
     try:
         return list(group.keys())

@@ -602,9 +602,8 @@ def _check_nothing_left(f: Any, consumed: set[str], where: str) -> None:
 def read_legacy_weights(f: Any, model: Any, where: str) -> list:
     """``[(variable, array)]`` from a legacy (Keras 2 / ``.h5``) weights group: layers by name
     (``layer_names``), each layer's weights in ``weight_names`` order."""
-    group = h5.get(f, "model_weights", "group", where) if "model_weights" in f else f
-    if group is None:
-        raise SerializationError(f"{where}: no model_weights in the file")
+    group = h5.get(f, "model_weights", "group", where) if h5.has(f, "model_weights", where) \
+        else f
     names = h5.list_attr(group, "layer_names", where)
     if not names:
         raise SerializationError(f"{where}: not a Keras weights file (no layer_names)")
@@ -762,8 +761,9 @@ def load_legacy_h5(data: bytes, custom_objects: dict | None, compile: bool,  # n
 def load_h5_weights(model: Any, data: bytes, where: str) -> None:
     """``model.load_weights`` of a Keras ``.weights.h5`` (Keras 3 layout) or legacy h5."""
     with h5.open_h5(data, where) as f:
-        if "layers" in f or ("vars" in f and "model_weights" not in f and
-                             "layer_names" not in f.attrs):
+        if h5.has(f, "layers", where) or (h5.has(f, "vars", where) and
+                                         not h5.has(f, "model_weights", where) and
+                                         not h5.list_attr(f, "layer_names", where)):
             pairs = read_keras3_weights(f, model, where)
         else:
             pairs = read_legacy_weights(f, model, where)

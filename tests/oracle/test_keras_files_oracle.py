@@ -328,3 +328,21 @@ def test_keras2_style_legacy_h5_loads(keras, rng, close, tmp_path):
     x = [rng.normal(size=(3, 5)).astype("float32"), rng.normal(size=(3, 3)).astype("float32")]
     got = tw.models.load_model(tmp_path / "k3.h5")
     _same(close, _outputs(got, x, False), _outputs(km, x, True), "Keras 2 style .h5")
+
+
+@pytest.mark.parametrize("link", ["soft", "external"])
+def test_hdf5_links_are_not_followed(keras, tmp_path, link):
+    import h5py
+
+    km = _mlp(keras)
+    km.save_weights(tmp_path / "w.weights.h5")
+    with h5py.File(tmp_path / "w.weights.h5", "a") as f:
+        del f["layers/dense/vars"]
+        f["layers/dense"]["vars"] = h5py.SoftLink("/layers/dense_1/vars") if link == "soft" \
+            else h5py.ExternalLink(str(tmp_path / "elsewhere.h5"), "/secret")
+    model = _mlp(tw)
+    before = [w.numpy().copy() for w in model.weights]
+    with pytest.raises(SerializationError, match="Link"):
+        model.load_weights(tmp_path / "w.weights.h5")
+    for b, w in zip(before, model.weights):
+        np.testing.assert_array_equal(b, w.numpy())
