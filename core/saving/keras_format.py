@@ -51,7 +51,8 @@ _HARMLESS: dict[str, tuple] = {
     "output_axes": _ANY, "build_config": _ANY, "compile_config": _ANY,
     "shared_object_id": _ANY, "input_dtype": _ANY, "build_input_shape": _ANY,
     "trainable": _ANY, "activity_regularizer": (None,), "zero_output_for_mask": _ANY,
-    "unroll": (False,), "kernel_regularizer": (None,), "bias_regularizer": (None,),
+    "unroll": (False,), "use_gate": (False,), "sliding_window": (None,),
+    "kernel_regularizer": (None,), "bias_regularizer": (None,),
     "kernel_constraint": (None,), "bias_constraint": (None,), "gamma_regularizer": (None,),
     "beta_regularizer": (None,), "gamma_constraint": (None,), "beta_constraint": (None,),
     "embeddings_regularizer": (None,), "embeddings_constraint": (None,),
@@ -484,6 +485,14 @@ def keras_layer_order(model: Any) -> list:
                   key=lambda l: (-layer_depth[id(l)], first_index[id(l)]))
 
 
+# layers whose weights Keras keeps in sublayers (weight-name prefix -> Keras attribute)
+_SUBLAYER_VARS = {
+    "MultiHeadAttention": {"query": "query_dense", "key": "key_dense", "value": "value_dense",
+                           "attention_output": "output_dense"},
+}
+# layers whose Keras build() takes several named shapes: no single-input build_config
+_NO_BUILD_CONFIG = {"MultiHeadAttention", "GroupedQueryAttention"}
+
 _SKIP_ATTRS = {"_layers", "_outer", "_inbound_nodes", "optimizer", "loss", "_loss_arg",
                "compiled_loss", "compiled_metrics"}
 
@@ -502,10 +511,24 @@ def keras_weight_paths(obj: Any, path: str = "", visited: set | None = None,
     visited.add(id(obj))
     own = list(getattr(obj, "_tracked_weights", []))
     own = [w for w in own if w.trainable] + [w for w in own if not w.trainable]
-    out.append((path, obj, own))
 
     def join(a: str, b: str) -> str:
         return f"{a}/{b}" if a else b
+
+    split = _SUBLAYER_VARS.get(type(obj).__name__)
+    if split is not None and own:  # Keras keeps these in sublayers; tensorweave in one
+        groups: dict[str, list] = {}
+        for w in own:
+            prefix = str(w.name).split("/", 1)[0]
+            if prefix not in split:
+                raise SerializationError(f"{type(obj).__name__} {obj.name!r}: weight "
+                                         f"{w.name!r} has no Keras counterpart")
+            groups.setdefault(split[prefix], []).append(w)
+        out.append((path, obj, []))
+        for sub, ws in groups.items():
+            out.append((join(path, sub), obj, ws))
+    else:
+        out.append((path, obj, own))
 
     def container(items: list, where: str) -> None:
         used: dict[str, int] = {}
@@ -666,7 +689,13 @@ def _zip_members(data: bytes, where: str) -> dict[str, bytes]:
             infos = {i.filename: i for i in zf.infolist()}
             for name in ("config.json", "model.weights.h5"):
                 if name not in infos:
-                    raise SerializationError(f"{where}: not a Keras .keras archive (no {name})")
+                    raise SerializationError(f"{where}: not a Keras .keras archive (no {name}"
+                                             "; sharded Keras weights are not supported)")
+            assets = [n for n, i in infos.items() if n.startswith("assets/") and not i.is_dir()]
+            if assets:
+                raise SerializationError(f"{where}: the archive holds Keras assets ({assets[0]} "
+                                         "...: vocabularies of lookup layers), which "
+                                         "tensorweave does not read")
             out = {}
             for name in ("config.json", "metadata.json", "model.weights.h5"):
                 info = infos.get(name)
@@ -872,8 +901,13 @@ def keras_layer_entry(layer: Any, where: str) -> dict:
 
 
 def _build(layer: Any) -> dict:
+    """Keras's ``build_config`` for a single-input layer. Layers with several inputs
+    (``MultiHeadAttention(query, value)`` ...) get none: Keras's ``build`` takes those as
+    named shapes, and a model with inputs builds them by calling them anyway."""
     shape = getattr(layer, "_build_shape", None)
-    if shape is None:
+    if type(layer).__name__ in _NO_BUILD_CONFIG or \
+            not isinstance(shape, (tuple, list)) or not all(
+            d is None or isinstance(d, int) for d in shape):
         return {}
     try:
         return {"build_config": {"input_shape": _shape_list(shape)}}

@@ -56,7 +56,19 @@ def _multi(k):
     return k.Model([a, b], [o1, o2], name="multi")
 
 
-_CASES = {"mlp": _mlp, "cnn": _cnn, "rnn": _rnn, "multi": _multi}
+def _attn(k):
+    """A shared layer (two nodes), MultiHeadAttention (Keras keeps its weights in
+    sublayers) and a residual Add."""
+    L = k.layers
+    q = k.Input((5, 8), name="q")
+    v = k.Input((3, 8), name="v")
+    shared = L.Dense(8, name="shared")
+    qs, vs = shared(q), shared(v)
+    h = L.Add()([L.MultiHeadAttention(2, 4, name="mha")(qs, vs), qs])
+    return k.Model([q, v], L.Dense(2)(L.GlobalAveragePooling1D()(h)), name="attn")
+
+
+_CASES = {"mlp": _mlp, "cnn": _cnn, "rnn": _rnn, "multi": _multi, "attn": _attn}
 
 
 def _inputs(case, rng):
@@ -69,6 +81,9 @@ def _inputs(case, rng):
         x[0, 3:] = 0  # padding: the mask matters
         x[2, 1:] = 0
         return x
+    if case == "attn":
+        return [rng.normal(size=(4, 5, 8)).astype("float32"),
+                rng.normal(size=(4, 3, 8)).astype("float32")]
     return [rng.normal(size=(4, 5)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")]
 
 
