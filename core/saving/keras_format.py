@@ -86,6 +86,9 @@ def _accepted(cls: type) -> set[str] | None:
     from tensorweave.plugins.layers.base import Layer
 
     names: set[str] = set()
+    cell = getattr(cls, "_cell_class", None)  # LSTM(...) passes the cell's arguments on
+    if isinstance(cell, type) and cell is not cls:
+        names |= (_accepted(cell) or set()) | {"use_cudnn"}
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:

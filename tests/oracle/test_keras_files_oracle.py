@@ -39,7 +39,8 @@ def _cnn(k):
 def _rnn(k):
     L = k.layers
     return k.Sequential([k.Input((5,), dtype="int32"), L.Embedding(12, 4, mask_zero=True),
-                         L.Bidirectional(L.LSTM(3, return_sequences=True)), L.GRU(3),
+                         L.Bidirectional(L.LSTM(3, return_sequences=True)),
+                         L.GRU(3, dropout=0.1, kernel_regularizer=k.regularizers.L2(0.02)),
                          L.Dense(2)], name="rnn")
 
 
@@ -125,6 +126,10 @@ def test_keras_files_load_in_tensorweave(keras, rng, close, tmp_path, case):
     got = tw.models.load_model(tmp_path / "k.keras")
     _same(close, _outputs(got, x, False), want, f"{case} .keras")
     assert [l.name for l in got.layers if l.weights] == [l.name for l in km.layers if l.weights]
+    if case == "rnn":  # constructor arguments carry over, not only the weights
+        gru = got.layers[-2]
+        assert gru.get_config()["dropout"] == 0.1
+        assert len(gru.losses) == 1  # the L2 kernel regularizer
     got = tw.models.load_model(tmp_path / "k.h5")
     _same(close, _outputs(got, x, False), want, f"{case} legacy .h5")
     fresh = _CASES[case](tw)
@@ -148,6 +153,9 @@ def test_tensorweave_files_load_in_keras(keras, rng, close, tmp_path, case):
 
     km = keras.saving.load_model(tmp_path / "t.keras")
     _same(close, want, _outputs(km, x, True), f"{case} .keras read by Keras")
+    if case == "rnn":
+        gru = km.layers[-2]
+        assert gru.dropout == 0.1 and gru.cell.kernel_regularizer.l2 == pytest.approx(0.02)
     # the other files: Keras must load the very same numbers into the same architecture
     # (comparing weights, not predictions, spares three more JAX compiles per case)
     reference = [np.asarray(w) for w in km.get_weights()]
