@@ -203,6 +203,11 @@ def test_keras_weights_files_round_trip_and_fail_closed(tmp_path, name):
         other.load_weights(tmp_path / name)
     for b, w in zip(before, other.weights):
         np.testing.assert_array_equal(b, w.numpy())
+    with pytest.warns(UserWarning, match="skip_mismatch"):  # Keras's per-layer skipping
+        other.load_weights(tmp_path / name, skip_mismatch=True)
+    np.testing.assert_array_equal(other.weights[0].numpy(), before[0])  # (5, h): skipped
+    for got, want in zip(other.weights[2:], model.weights[2:]):  # the next layer: loaded
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
 def test_keras_formats_without_h5py_name_the_extra(tmp_path, monkeypatch):

@@ -555,10 +555,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
                                      " has no weights yet; build it first")
         if kind == "keras":
             data = keras_format._zip_members(data, f"load_weights {path}")["model.weights.h5"]
-        if skip_mismatch:
-            warnings.warn("load_weights: skip_mismatch is not supported for Keras files; "
-                          "every weight is checked", UserWarning, stacklevel=3)
-        keras_format.load_h5_weights(model, data, f"load_weights {path}")
+        keras_format.load_h5_weights(model, data, f"load_weights {path}", skip_mismatch)
         return
     if data[:2] == b"PK":  # a whole-model file
         _m, _c, data, _o = _open_zip(path, data)

@@ -558,32 +558,50 @@ def keras_weight_paths(obj: Any, path: str = "", visited: set | None = None,
     return out
 
 
-def read_keras3_weights(f: Any, model: Any, where: str) -> list:
+def read_keras3_weights(f: Any, model: Any, where: str, skip_mismatch: bool = False) -> list:
     """``[(variable, array)]`` for every variable of ``model`` from a Keras 3 weights file
-    (everything checked and read; nothing assigned)."""
+    (everything checked and read; nothing assigned). ``skip_mismatch``: a layer whose
+    weights are missing or of other shapes is left as it is, with a warning (Keras's
+    ``load_weights(..., skip_mismatch=True)``)."""
     pairs = []
     consumed: set[str] = set()
     for path, _obj, own in keras_weight_paths(model):
         gpath = f"{path}/vars" if path else "vars"
         if not own:
             continue
-        group = _resolve_group(f, gpath, where)
-        if group is None:
-            raise SerializationError(f"{where}: the file has no weights for {path or 'the model'}"
-                                     f" (expected {len(own)} under {gpath}); a different "
-                                     "architecture?")
-        names = h5.keys(group, where)
-        if sorted(names) != sorted(str(i) for i in range(len(own))):
-            raise SerializationError(f"{where}: {gpath} holds {len(names)} weights, the model's "
-                                     f"layer has {len(own)} (a different architecture?)")
-        for i, var in enumerate(own):
-            ds = h5.get(group, str(i), "dataset", where)
-            arr = h5.read_dataset(ds, tuple(var.shape), f"{where}: {gpath}/{i} "
-                                  f"({getattr(var, 'path', var.name)})")
-            pairs.append((var, arr))
+        try:
+            pairs += _read_group(f, gpath, path, own, where)
+        except SerializationError as exc:
+            if not skip_mismatch:
+                raise
+            _skip_warning(exc)
         consumed.add(gpath)
-    _check_nothing_left(f, consumed, where)
+    if not skip_mismatch:
+        _check_nothing_left(f, consumed, where)
     return pairs
+
+
+def _skip_warning(exc: Exception) -> None:
+    warnings.warn(f"{exc}; skipped (skip_mismatch=True)", UserWarning, stacklevel=5)
+
+
+def _read_group(f: Any, gpath: str, path: str, own: list, where: str) -> list:
+    group = _resolve_group(f, gpath, where)
+    if group is None:
+        raise SerializationError(f"{where}: the file has no weights for {path or 'the model'}"
+                                 f" (expected {len(own)} under {gpath}); a different "
+                                 "architecture?")
+    names = h5.keys(group, where)
+    if sorted(names) != sorted(str(i) for i in range(len(own))):
+        raise SerializationError(f"{where}: {gpath} holds {len(names)} weights, the model's "
+                                 f"layer has {len(own)} (a different architecture?)")
+    out = []
+    for i, var in enumerate(own):
+        ds = h5.get(group, str(i), "dataset", where)
+        arr = h5.read_dataset(ds, tuple(var.shape), f"{where}: {gpath}/{i} "
+                              f"({getattr(var, 'path', var.name)})")
+        out.append((var, arr))
+    return out
 
 
 def _resolve_group(f: Any, gpath: str, where: str) -> Any:
@@ -625,7 +643,7 @@ def _check_nothing_left(f: Any, consumed: set[str], where: str) -> None:
                                  f"for: {left[:3]} (a different architecture?)")
 
 
-def read_legacy_weights(f: Any, model: Any, where: str) -> list:
+def read_legacy_weights(f: Any, model: Any, where: str, skip_mismatch: bool = False) -> list:
     """``[(variable, array)]`` from a legacy (Keras 2 / ``.h5``) weights group: layers by name
     (``layer_names``), each layer's weights in ``weight_names`` order."""
     group = h5.get(f, "model_weights", "group", where) if h5.has(f, "model_weights", where) \
@@ -660,12 +678,17 @@ def read_legacy_weights(f: Any, model: Any, where: str) -> list:
     pairs = []
     for (n, g, wn), layer in zip(file_layers, targets):
         variables = _legacy_order(layer)
-        if len(wn) != len(variables):
-            raise SerializationError(f"{where}: layer {n!r} has {len(wn)} weights in the file, "
-                                     f"the model's has {len(variables)}")
-        for wname, var in zip(wn, variables):
-            ds = _resolve_dataset(g, wname, where)
-            pairs.append((var, h5.read_dataset(ds, tuple(var.shape), f"{where}: {n}/{wname}")))
+        try:
+            if len(wn) != len(variables):
+                raise SerializationError(f"{where}: layer {n!r} has {len(wn)} weights in the "
+                                         f"file, the model's has {len(variables)}")
+            pairs += [(var, h5.read_dataset(_resolve_dataset(g, wname, where), tuple(var.shape),
+                                            f"{where}: {n}/{wname}"))
+                      for wname, var in zip(wn, variables)]
+        except SerializationError as exc:
+            if not skip_mismatch:
+                raise
+            _skip_warning(exc)
     return pairs
 
 
@@ -790,15 +813,15 @@ def load_legacy_h5(data: bytes, custom_objects: dict | None, compile: bool,  # n
     return model
 
 
-def load_h5_weights(model: Any, data: bytes, where: str) -> None:
+def load_h5_weights(model: Any, data: bytes, where: str, skip_mismatch: bool = False) -> None:
     """``model.load_weights`` of a Keras ``.weights.h5`` (Keras 3 layout) or legacy h5."""
     with h5.open_h5(data, where) as f:
         if h5.has(f, "layers", where) or (h5.has(f, "vars", where) and
                                          not h5.has(f, "model_weights", where) and
                                          not h5.list_attr(f, "layer_names", where)):
-            pairs = read_keras3_weights(f, model, where)
+            pairs = read_keras3_weights(f, model, where, skip_mismatch)
         else:
-            pairs = read_legacy_weights(f, model, where)
+            pairs = read_legacy_weights(f, model, where, skip_mismatch)
     _assign(pairs, where)
 
 
