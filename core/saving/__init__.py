@@ -312,11 +312,19 @@ def _json_bytes(obj: Any, what: str) -> bytes:
         raise SerializationError(f"model.save: the {what} is not JSON data: {exc}") from None
 
 
-def save_model(model: Any, filepath: Any, overwrite: bool = True,
-               include_optimizer: bool = True, **kwargs: Any) -> None:
+def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None,
+               **kwargs: Any) -> None:
     """Write ``model`` (architecture, weights, compile settings, optimizer state) to one
     file, atomically. Raises :class:`SerializationError` before writing anything when
-    part of the model is code rather than data (a ``Lambda`` layer ...)."""
+    part of the model is code rather than data (a ``Lambda`` layer ...).
+
+    ``.keras`` and ``.h5`` names get Keras's formats (see ``docs/saving.md``); every other
+    name tensorweave's own. ``zipped=False`` (Keras's unzipped folder) is not supported;
+    ``include_optimizer=False`` leaves the optimizer state out of a ``.tw`` file."""
+    include_optimizer = bool(kwargs.pop("include_optimizer", True))
+    if zipped is False:
+        raise InvalidArgumentError("save: zipped=False (an unzipped Keras folder) is not "
+                                   "supported; tensorweave writes one file")
     path = _fspath(filepath, "save")
     save_format = kwargs.pop("save_format", None)
     if save_format not in (None, "tw", "keras"):
@@ -516,9 +524,18 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     return model
 
 
-def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
+def save_weights(model: Any, filepath: Any, overwrite: bool = True,
+                 max_shard_size: Any = None, **kwargs: Any) -> None:
     """Write ``model.weights`` to a safetensors file (readable by the ``safetensors``
-    package), atomically."""
+    package), or to Keras's ``.weights.h5`` / legacy ``.h5``, atomically. Sharding
+    (``max_shard_size``) is not supported: the weights go to one file."""
+    if max_shard_size is not None:
+        raise InvalidArgumentError("save_weights: max_shard_size (sharded weights) is not "
+                                   f"supported, got {max_shard_size!r}; use max_shard_size="
+                                   "None")
+    if kwargs:
+        raise InvalidArgumentError(f"save_weights: unexpected keyword argument(s) "
+                                   f"{sorted(kwargs)}")
     path = _fspath(filepath, "save_weights")
     if path.exists() and not overwrite:
         raise SerializationError(f"save_weights: {path} exists and overwrite=False")
