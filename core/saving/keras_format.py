@@ -404,14 +404,41 @@ def _check_shape(shape: Any, where: str) -> None:
         raise SerializationError(f"{where}: malformed input shape {str(shape)[:80]}")
 
 
+_MAX_CONFIG_INT = 2**24  # units, filters, input_dim, shapes ...: weights are built from them
+_BIG_INT_KEYS = {"seed", "shared_object_id", "steps_per_execution", "max_tokens", "hash_seed"}
+
+
+def _check_sizes(tree: Any, where: str, key: str = "", depth: int = 0) -> None:
+    """Refuse a config whose sizes (``units``, ``filters``, input shapes ...) exceed
+    ``2**24``: building the model allocates weights from them before any weight is read,
+    so a hostile file could otherwise ask for terabytes."""
+    if depth > _MAX_DEPTH:
+        raise SerializationError(f"{where}: the config is nested too deeply")
+    if isinstance(tree, bool) or key in _BIG_INT_KEYS:
+        return
+    if isinstance(tree, int) and abs(tree) > _MAX_CONFIG_INT:
+        raise SerializationError(f"{where}: the config sets {key or 'a size'}={tree}, beyond "
+                                 f"the {_MAX_CONFIG_INT} tensorweave accepts from a file")
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            _check_sizes(v, where, str(k), depth + 1)
+    elif isinstance(tree, list):
+        for v in tree:
+            _check_sizes(v, where, key, depth + 1)
+
+
 def model_from_keras_config(config: Any, custom_objects: dict | None, where: str) -> Any:
     if not isinstance(config, dict) or "class_name" not in config:
         raise SerializationError(f"{where}: the model config is not a Keras config object")
+    _check_sizes(config, where)
     with custom_object_scope(custom_objects or {}):
         try:
             return _Reader(custom_objects, where).layer(config)
         except RecursionError:
             raise SerializationError(f"{where}: the config is nested too deeply") from None
+        except MemoryError:
+            raise SerializationError(f"{where}: the model the config describes does not fit "
+                                     "in memory") from None
 
 
 # ==== Keras's weight paths over a tensorweave model ===============================================

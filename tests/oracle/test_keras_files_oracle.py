@@ -369,3 +369,18 @@ def test_hdf5_links_are_not_followed(keras, tmp_path, link):
         model.load_weights(tmp_path / "w.weights.h5")
     for b, w in zip(before, model.weights):
         np.testing.assert_array_equal(b, w.numpy())
+
+
+@pytest.mark.parametrize("where", ["units", "input"])
+def test_huge_sizes_in_a_keras_config_are_refused_before_building(keras, tmp_path, where):
+    km = _mlp(keras)
+    km.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as z:
+        cfg = json.loads(z.read("config.json"))
+    if where == "units":
+        cfg["config"]["layers"][1]["config"]["units"] = 10**12  # a 6e12-float kernel
+    else:
+        cfg["config"]["layers"][0]["config"]["batch_shape"] = [None, 2**40]
+    _rewrite(tmp_path / "m.keras", tmp_path / "h.keras", "config.json", json.dumps(cfg))
+    with pytest.raises(SerializationError, match="beyond"):
+        tw.models.load_model(tmp_path / "h.keras")
