@@ -232,6 +232,7 @@ class _Reader:
             raise SerializationError(f"{self.where}: {name!r} is not a class")
         label = f"{self.where}: layer {cfg.get('name', '?')!r} ({name})"
         if ">" in name:  # a custom class: its own from_config reads its own config
+            cfg = {k: self.value(k, x) for k, x in cfg.items()}
             try:
                 return cls.from_config(cfg) if hasattr(cls, "from_config") else cls(**cfg)
             except Exception as exc:
@@ -564,7 +565,9 @@ def keras_weight_paths(obj: Any, path: str = "", visited: set | None = None,
         used: dict[str, int] = {}
         for item in items:
             if isinstance(item, Layer):
-                base = _snake(type(item).__name__)
+                # Keras names the group after the class; a registered class goes by its
+                # registered name, which is what a Keras counterpart shares with it
+                base = _snake(registered_name(type(item)).split(">")[-1])
                 n = used.get(base, 0)
                 used[base] = n + 1
                 keras_weight_paths(item, join(where, base if n == 0 else f"{base}_{n}"),

@@ -384,3 +384,52 @@ def test_huge_sizes_in_a_keras_config_are_refused_before_building(keras, tmp_pat
     _rewrite(tmp_path / "m.keras", tmp_path / "h.keras", "config.json", json.dumps(cfg))
     with pytest.raises(SerializationError, match="beyond"):
         tw.models.load_model(tmp_path / "h.keras")
+
+
+def test_custom_registered_layer_both_ways(keras, rng, close, tmp_path):
+    """A class registered under the same name on both sides (``tw_oracle>Scale``) maps onto
+    its counterpart, config and weights (Keras names weight groups after the class, so the
+    Keras class is ``Scale``; tensorweave's goes by its registered name)."""
+
+    @keras.saving.register_keras_serializable(package="tw_oracle", name="Scale")
+    class Scale(keras.layers.Layer):  # Keras's groups: class name
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1],), initializer="ones", name="w")
+
+        def call(self, x):
+            return x * self.w * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    @tw.saving.register_keras_serializable(package="tw_oracle", name="Scale")
+    class TScale(tw.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1],), initializer="ones", name="w")
+
+        def call(self, x):
+            return x * self.w * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    x = rng.normal(size=(3, 4)).astype("float32")
+    km = keras.Sequential([keras.Input((4,)), Scale(3.0), keras.layers.Dense(2)])
+    km.set_weights(_randomize(km.weights, rng))
+    km.save(tmp_path / "k.keras")
+    tm = tw.models.load_model(tmp_path / "k.keras")
+    assert isinstance(tm.layers[0], TScale) and tm.layers[0].factor == 3.0
+    _same(close, _outputs(tm, x, False), _outputs(km, x, True), "custom layer Keras -> tw")
+    tm.set_weights(_randomize(tm.weights, rng))
+    tm.save(tmp_path / "t.keras")
+    back = keras.saving.load_model(tmp_path / "t.keras")
+    assert isinstance(back.layers[0], Scale)
+    _same(close, _outputs(tm, x, False), _outputs(back, x, True), "custom layer tw -> Keras")
