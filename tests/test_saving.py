@@ -186,6 +186,9 @@ def test_keras_suffixes_write_keras_formats_that_load_back(tmp_path, name):
     loaded = tw.models.load_model(tmp_path / name)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert loaded.compiled and type(loaded.optimizer).__name__ == "Adam"
+    fresh = _mlp(compiled=False, seed=9)  # the weights of the whole-model file
+    fresh.load_weights(tmp_path / name)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 @pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
