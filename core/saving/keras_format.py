@@ -990,7 +990,6 @@ def _sequential_config(model: Any, where: str) -> dict:
 
 
 def functional_keras_config(model: Any, where: str) -> dict:
-    from tensorweave.graph.tracing import tree_flatten
     from tensorweave.ops import is_symbolic
 
     order = keras_layer_order(model)
@@ -1033,7 +1032,6 @@ def functional_keras_config(model: Any, where: str) -> dict:
             return {k: ends(v) for k, v in struct.items()}
         return [ends(v) for v in struct]
 
-    del tree_flatten
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": ends(model._inputs_struct) if not is_symbolic(model._inputs_struct)
             else [hist(model._inputs_struct)],
