@@ -69,7 +69,8 @@ _MAGIC = "tensorweave-model"
 _WEIGHTS = "model.weights.safetensors"
 _OPTIMIZER = "optimizer.safetensors"
 _MAX_JSON = 64 * 1024 * 1024
-_LEGACY_SUFFIXES = {".h5": "HDF5", ".hdf5": "HDF5", ".keras": "Keras 3 .keras"}
+_LEGACY_SUFFIXES: dict[str, str] = {}
+_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 _warned: set[str] = set()
 
 
@@ -311,11 +312,19 @@ def _json_bytes(obj: Any, what: str) -> bytes:
         raise SerializationError(f"model.save: the {what} is not JSON data: {exc}") from None
 
 
-def save_model(model: Any, filepath: Any, overwrite: bool = True,
-               include_optimizer: bool = True, **kwargs: Any) -> None:
+def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None,
+               **kwargs: Any) -> None:
     """Write ``model`` (architecture, weights, compile settings, optimizer state) to one
     file, atomically. Raises :class:`SerializationError` before writing anything when
-    part of the model is code rather than data (a ``Lambda`` layer ...)."""
+    part of the model is code rather than data (a ``Lambda`` layer ...).
+
+    ``.keras`` and ``.h5`` names get Keras's formats (see ``docs/saving.md``); every other
+    name tensorweave's own. ``zipped=False`` (Keras's unzipped folder) is not supported;
+    ``include_optimizer=False`` leaves the optimizer state out of a ``.tw`` file."""
+    include_optimizer = bool(kwargs.pop("include_optimizer", True))
+    if zipped is False:
+        raise InvalidArgumentError("save: zipped=False (an unzipped Keras folder) is not "
+                                   "supported; tensorweave writes one file")
     path = _fspath(filepath, "save")
     save_format = kwargs.pop("save_format", None)
     if save_format not in (None, "tw", "keras"):
@@ -327,7 +336,14 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
                                  f"{path / 'model.tw'}")
     if path.exists() and not overwrite:
         raise SerializationError(f"save: {path} exists and overwrite=False")
-    _legacy_suffix_warning(path, "save")
+    if path.suffix.lower() in _KERAS_SUFFIXES:  # Keras's own formats, loadable by Keras
+        from . import keras_format
+
+        where = f"save {path.name}"
+        data = keras_format.write_keras_archive(model, where) \
+            if path.suffix.lower() == ".keras" else keras_format.write_legacy_h5(model, where)
+        _write(path, data, "save")
+        return
     config = serialize_model(model)
     if config["class_name"] not in ("Sequential", "Functional") and model.weights and \
             "build_config" not in config:
@@ -362,7 +378,30 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
         raise SerializationError(f"save: cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def _write(path: Path, data: bytes, where: str) -> None:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise SerializationError(f"{where}: cannot write {path}: {exc.strerror or exc}") \
+            from exc
+
+
 # ---- load ------------------------------------------------------------------------------------
+def _keras_kind(data: bytes) -> str | None:
+    """``"keras"`` for a Keras 3 archive, ``"h5"`` for an HDF5 file, else ``None``."""
+    if data[:8] == b"\x89HDF\r\n\x1a\n":
+        return "h5"
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except Exception:  # noqa: BLE001 - damaged: the native reader reports it
+            return None
+        if "model.weights.h5" in names and _WEIGHTS not in names:
+            return "keras"
+    return None
+
+
 def _read_file(filepath: Any, where: str) -> tuple[Path, bytes]:
     path = _fspath(filepath, where)
     if path.is_dir():
@@ -450,6 +489,13 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         raise InvalidArgumentError("load_model: custom_objects must be a dict of name -> "
                                    f"class or function, got {type(custom_objects).__name__}")
     path, data = _read_file(filepath, "load")
+    foreign = _keras_kind(data)
+    if foreign is not None:
+        from . import keras_format
+
+        reader = keras_format.load_keras_archive if foreign == "keras" else \
+            keras_format.load_legacy_h5
+        return reader(data, custom_objects, compile, safe_mode, f"load {path}")
     _meta, config, weights, opt_bytes = _open_zip(path, data)
     compile_config = config.pop("compile_config", None)
     with safe_mode_scope(safe_mode), custom_object_scope(custom_objects or {}):
@@ -478,14 +524,32 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     return model
 
 
-def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
+def save_weights(model: Any, filepath: Any, overwrite: bool = True,
+                 max_shard_size: Any = None, **kwargs: Any) -> None:
     """Write ``model.weights`` to a safetensors file (readable by the ``safetensors``
-    package), atomically."""
+    package), or to Keras's ``.weights.h5`` / legacy ``.h5``, atomically. Sharding
+    (``max_shard_size``) is not supported: the weights go to one file."""
+    if max_shard_size is not None:
+        raise InvalidArgumentError("save_weights: max_shard_size (sharded weights) is not "
+                                   f"supported, got {max_shard_size!r}; use max_shard_size="
+                                   "None")
+    if kwargs:
+        raise InvalidArgumentError(f"save_weights: unexpected keyword argument(s) "
+                                   f"{sorted(kwargs)}")
     path = _fspath(filepath, "save_weights")
     if path.exists() and not overwrite:
         raise SerializationError(f"save_weights: {path} exists and overwrite=False")
     if path.is_dir():
         raise SerializationError(f"save_weights: {path} is a folder")
+    if path.suffix.lower() in (".h5", ".hdf5"):  # Keras's weights files
+        from . import keras_format
+
+        where = f"save_weights {path.name}"
+        data = keras_format.write_keras3_weights(model, where) \
+            if path.name.lower().endswith(".weights.h5") else \
+            keras_format.write_legacy_h5(model, where, include_model=False)
+        _write(path, data, "save_weights")
+        return
     _legacy_suffix_warning(path, "save_weights")
     try:
         write_atomic(path, _tensor_bytes(model.weights, "weights"))
@@ -499,6 +563,17 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
     into ``model``. Everything is checked before anything is assigned: on any error the
     model keeps its weights."""
     path, data = _read_file(filepath, "load_weights")
+    kind = _keras_kind(data)
+    if kind is not None:  # Keras's .weights.h5 / legacy .h5, or the weights of a .keras
+        from . import keras_format
+
+        if not getattr(model, "built", True) or not model.weights:
+            raise SerializationError(f"load_weights: the model {getattr(model, 'name', '?')!r}"
+                                     " has no weights yet; build it first")
+        if kind == "keras":
+            data = keras_format._zip_members(data, f"load_weights {path}")["model.weights.h5"]
+        keras_format.load_h5_weights(model, data, f"load_weights {path}", skip_mismatch)
+        return
     if data[:2] == b"PK":  # a whole-model file
         _m, _c, data, _o = _open_zip(path, data)
     elif data[:8] == b"\x89HDF\r\n\x1a\n" or data[:1] == b"\x80":

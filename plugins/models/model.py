@@ -97,15 +97,17 @@ class Model(Trainer, Layer):
         (print_fn or print)(text)
 
     # ---- saving (implemented in tensorweave.saving) -------------------------------------------
-    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+    def save(self, filepath: Any, overwrite: bool = True, zipped: bool | None = None,
+             **kwargs: Any) -> None:
         from tensorweave.saving import save_model
 
-        save_model(self, filepath, overwrite=overwrite, **kwargs)
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
-    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+    def save_weights(self, filepath: Any, overwrite: bool = True,
+                     max_shard_size: Any = None) -> None:
         from tensorweave.saving import save_weights
 
-        save_weights(self, filepath, overwrite=overwrite)
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
         from tensorweave.saving import load_weights
