@@ -160,7 +160,7 @@ def arccosh(x: Any) -> Any:
     s = minimum(t, 1e8)
     small = log1p(add(s, sqrt(multiply(s, add(s, 2.0)))))
     large = add(log(where(big, x, 1.0)), _LN2)
-    return where(big, large, small)
+    return where(less(x, 1.0), float("nan"), where(big, large, small))
 
 
 def arctanh(x: Any) -> Any:
