@@ -46,17 +46,21 @@ def case(cid: str, op: str, *args: Any, opts: dict | None = None, **kwargs: Any)
 
 
 # ---- elementwise ---------------------------------------------------------------------
+# ordinary values and the special ones (+-0, tiny, huge, +-inf, NaN) in one input per op
+GS = np.concatenate([G.ravel(), SPECIAL])
+GS_R = np.concatenate([F.ravel(), SPECIAL_R])
+US = np.concatenate([U.ravel(), SPECIAL])
 for _op in ("arcsin", "arccos", "arctanh"):
-    case(f"{_op}/f32", _op, U)
-    case(f"{_op}/special", _op, SPECIAL)
-    case(f"{_op}/int", _op, np.array([-1, 0, 1], "int32"))
+    case(f"{_op}/f32", _op, US)
+case("arcsin/int", "arcsin", np.array([-1, 0, 1], "int32"))
 for _op in ("arcsinh", "cbrt", "sinc", "trunc", "exp2", "erfc", "i0", "signbit", "isneginf",
             "isposinf", "isreal", "angle", "deg2rad", "rad2deg", "fabs", "real", "imag",
             "conj", "conjugate"):
-    case(f"{_op}/f32", _op, G)
-    case(f"{_op}/special", _op, SPECIAL, opts={"rtol": 2e-6})
+    case(f"{_op}/f32", _op, GS, opts={"rtol": 2e-6})
+for _op in ("arcsinh", "exp2", "trunc", "signbit", "fabs", "real", "imag", "angle",
+            "isreal"):
     case(f"{_op}/int32", _op, I32)
-for _op in ("trunc", "signbit", "real", "imag", "conj", "isreal", "fabs"):
+for _op in ("trunc", "signbit", "real", "fabs"):
     case(f"{_op}/int8", _op, I8)
     case(f"{_op}/bool", _op, B)
 case("arccosh/f32", "arccosh", P + 1.0)
@@ -71,8 +75,8 @@ case("f16/hypot", "hypot", F.astype("float16"), G.astype("float16"),
      opts={"rtol": 2e-3, "atol": 1e-3})
 for _op in ("arctan2", "hypot", "fmax", "fmin", "fmod", "heaviside", "logaddexp2",
             "nextafter", "divide_no_nan", "isclose", "allclose"):
-    case(f"{_op}/f32", _op, F, G)
-    case(f"{_op}/special", _op, SPECIAL, SPECIAL_R)
+    case(f"{_op}/f32", _op, GS, GS_R)
+for _op in ("arctan2", "hypot", "isclose"):
     case(f"{_op}/bcast", _op, F, G[:1])
 for _op in ("fmax", "fmin", "fmod", "arctan2", "heaviside", "divide_no_nan"):
     case(f"{_op}/int32", _op, I32, J32)
@@ -100,38 +104,41 @@ case("isin/invert", "isin", I32, np.array([1, 4, -7, 19], "int32"), invert=True)
 case("isin/float", "isin", np.round(G), np.array([0.0, 1.0, -3.0], "float32"))
 
 # ---- reductions and statistics ---------------------------------------------------------
-for _ax in (None, 0, -1, (0, 2)):
+for _ax in (None, 1):
     for _op in ("median", "ptp"):
         case(f"{_op}/axis={_ax}", _op, X3, axis=_ax)
     for _op in ("nanmedian", "nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin",
                 "nanprod"):
         case(f"{_op}/axis={_ax}", _op, XN, axis=_ax)
-    case(f"quantile/axis={_ax}/keep", "quantile", X3, np.array([0.1, 0.5, 0.9], "float32"),
-         axis=_ax, keepdims=True)
-    case(f"nanquantile/axis={_ax}", "nanquantile", XN, 0.3, axis=_ax)
-for _ax in (None, 0, 1, -1):
     for _op in ("cumsum", "cumprod"):
         case(f"{_op}/axis={_ax}", _op, X3, axis=_ax)
     for _op in ("nancumsum", "nancumprod"):
         case(f"{_op}/axis={_ax}", _op, XN, axis=_ax)
-for _op in ("cumsum", "cumprod", "nancumsum", "nancumprod"):
+for _ax in (None, -1, (0, 2)):
+    case(f"quantile/axis={_ax}/keep", "quantile", X3, np.array([0.1, 0.5, 0.9], "float32"),
+         axis=_ax, keepdims=True)
+    case(f"nanquantile/axis={_ax}", "nanquantile", XN, 0.3, axis=_ax)
+case("median/axes", "median", X3, axis=(0, 2))
+case("nanvar/axes", "nanvar", XN, axis=(0, 2))
+for _op in ("cumsum", "cumprod"):
     case(f"{_op}/int8", _op, I8, axis=1)
     case(f"{_op}/bool", _op, B)
     case(f"{_op}/dtype", _op, I8, dtype="float32")
+case("nancumsum/int8", "nancumsum", I8, axis=0)
 case("cumsum/long", "cumsum", np.ones(37, "float32"))
 for _m in ("linear", "lower", "higher", "midpoint", "nearest"):
     case(f"percentile/{_m}", "percentile", X3, [10.0, 37.5, 50.0, 99.0], axis=1, method=_m)
     case(f"nanpercentile/{_m}", "nanpercentile", XN, 50.0, axis=2, method=_m)
     case(f"quantile/{_m}/scalar_q", "quantile", V1, 0.4, method=_m)
-for _op in ("median", "nansum", "nanmax", "nanmin", "nanprod", "ptp", "nanmean"):
+for _op in ("median", "nansum", "nanmax", "nanprod", "ptp", "nanmean"):
     case(f"{_op}/int8", _op, I8)
-    case(f"{_op}/int32/axis", _op, I32, axis=0)
+case("nanmin/int32/axis", "nanmin", I32, axis=0)
 case("median/keepdims", "median", X3, axis=1, keepdims=True)
 for _op in ("nanargmax", "nanargmin"):
     case(f"{_op}/all", _op, XN)
     case(f"{_op}/axis", _op, XN, axis=2)
-    case(f"{_op}/keep", _op, XN, axis=1, keepdims=True)
-    case(f"{_op}/int", _op, I32, axis=0)
+case("nanargmax/keep", "nanargmax", XN, axis=1, keepdims=True)
+case("nanargmin/int", "nanargmin", I32, axis=0)
 case("average/plain", "average", X3)
 case("average/axis", "average", X3, axis=1)
 case("average/weights1d", "average", X3, axis=1, weights=np.arange(4.0).astype("float32"))
@@ -167,10 +174,12 @@ case("trapezoid/xnd", "trapezoid", X3, x=X3, axis=1)
 case("trapezoid/int", "trapezoid", I32)
 
 # ---- creation --------------------------------------------------------------------------
-for _m in (0, 1, 2, 5, 8):
+for _m in (1, 8):
     for _op in ("bartlett", "blackman", "hamming", "hanning"):
         case(f"{_op}/{_m}", _op, _m, opts={"atol": 2e-7})
     case(f"kaiser/{_m}", "kaiser", _m, 3.5)
+case("hanning/0", "hanning", 0)
+case("kaiser/0", "kaiser", 0, 1.0)
 case("kaiser/beta14", "kaiser", 9, 14.0)
 case("geomspace/scalars", "geomspace", 1, 1000, 4)
 case("geomspace/negative", "geomspace", -1, -1000, 5, endpoint=False)
