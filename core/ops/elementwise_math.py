@@ -30,7 +30,6 @@ from .elementwise import (
     bitwise_xor,
     cast,
     ceil,
-    cos,
     divide,
     equal,
     erf,
