@@ -404,8 +404,11 @@ def _erfinv_impl(x: Any) -> Any:
         step = divide(subtract(erf(ys), x),
                       multiply(2.0 / math.sqrt(math.pi), exp(neg(multiply(ys, ys)))))
         ys = subtract(ys, where(finite, step, 0.0))
+    from .creation import full_like
+
+    # a tensor of x's dtype (two Python floats would make a float32 tensor)
     edge = where(equal(x, 1.0), float("inf"), where(equal(x, -1.0), float("-inf"),
-                                                    float("nan")))
+                                                    full_like(x, float("nan"))))
     return where(finite, ys, edge)
 
 
