@@ -36,6 +36,15 @@ __all__ = sorted(
     | {"convert_to_tensor", "convert_to_numpy", "to_backend", "primitives", "composites",
        "get_op", "all_ops", "apply", "is_tensor", "OpDef", "TensorSpec"})
 
+# NumPy-style math, statistics and creation ops (keras.ops parity)
+from . import creation_extra, elementwise_math, statistics  # noqa: E402
+from .creation_extra import *  # noqa: E402,F401,F403
+from .elementwise_math import *  # noqa: E402,F401,F403
+from .statistics import *  # noqa: E402,F401,F403
+
+__all__ = sorted(set(__all__) | set(creation_extra.__all__) | set(elementwise_math.__all__)
+                 | set(statistics.__all__))
+
 
 def convert_to_numpy(x: Any) -> Any:
     """A NumPy array of ``x``'s values (a view on the numpy backend, a copy elsewhere)."""

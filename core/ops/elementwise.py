@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..dtypes import DType
-from ..errors import DTypeError
+from ..errors import DTypeError, InvalidArgumentError
 from ..shapes import broadcast_shapes, unbroadcast_axes
 from ._dispatch import (
     apply,
@@ -290,8 +290,29 @@ def ceil(x: Any) -> Any:
     return unary(CEIL, _to_float(x, "ceil"))
 
 
-def round(x: Any) -> Any:  # noqa: A001
-    return unary(ROUND, _to_float(x, "round"))
+def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
+    """Round half to even to ``decimals`` places (negative: to tens, hundreds ...).
+
+    Integers stay integers (as Keras 3); with ``decimals < 0`` they round through floatx.
+    """
+    if not is_tensor(x):
+        x = convert_to_tensor(x, where="round")
+    decimals = int(decimals)
+    if x.dtype.kind in "biu":
+        if decimals >= 0:
+            return x
+        from ..backend import floatx
+
+        factor = 10.0 ** decimals
+        y = unary(ROUND, multiply(cast(x, floatx()), factor))
+        return cast(divide(y, factor), x.dtype)
+    if decimals == 0:
+        return unary(ROUND, x)
+    if decimals > 0:
+        factor = 10.0 ** decimals
+        return divide(unary(ROUND, multiply(x, factor)), factor)
+    factor = 10.0 ** -decimals
+    return multiply(unary(ROUND, divide(x, factor)), factor)
 
 
 def logical_not(x: Any) -> Any:
@@ -428,11 +449,11 @@ LOGADDEXP = defop("logaddexp", _bcast("logaddexp", kinds="f"), elementwise=True,
                   family="elementwise", decompose=_logaddexp_impl, vjp=_vjp_logaddexp)
 
 
-def logaddexp(x: Any, y: Any) -> Any:
-    x, y = coerce_pair("logaddexp", x, y)
-    if not x.dtype.is_floating:
-        x, y = cast(x, _dt.float32), cast(y, _dt.float32)
-    return apply(LOGADDEXP, (x, y))
+def logaddexp(x1: Any, x2: Any) -> Any:
+    x1, x2 = coerce_pair("logaddexp", x1, x2)
+    if not x1.dtype.is_floating:
+        x1, x2 = cast(x1, _dt.float32), cast(x2, _dt.float32)
+    return apply(LOGADDEXP, (x1, x2))
 
 
 def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None,
@@ -522,24 +543,24 @@ LEFT_SHIFT = _defbin("left_shift", _no_grad, kinds="iu", differentiable=False)
 RIGHT_SHIFT = _defbin("right_shift", _no_grad, kinds="iu", differentiable=False)
 
 
-def add(x: Any, y: Any) -> Any:
-    return binary(ADD, x, y)
+def add(x1: Any, x2: Any) -> Any:
+    return binary(ADD, x1, x2)
 
 
-def subtract(x: Any, y: Any) -> Any:
-    return binary(SUBTRACT, x, y)
+def subtract(x1: Any, x2: Any) -> Any:
+    return binary(SUBTRACT, x1, x2)
 
 
-def multiply(x: Any, y: Any) -> Any:
-    return binary(MULTIPLY, x, y)
+def multiply(x1: Any, x2: Any) -> Any:
+    return binary(MULTIPLY, x1, x2)
 
 
-def divide(x: Any, y: Any) -> Any:
+def divide(x1: Any, x2: Any) -> Any:
     """True division; integer and boolean inputs give ``float32`` (as Keras 3)."""
-    x, y = coerce_pair("divide", x, y)
-    if not x.dtype.is_floating:
-        x, y = cast(x, _dt.float32), cast(y, _dt.float32)
-    return apply(DIVIDE, (x, y))
+    x1, x2 = coerce_pair("divide", x1, x2)
+    if not x1.dtype.is_floating:
+        x1, x2 = cast(x1, _dt.float32), cast(x2, _dt.float32)
+    return apply(DIVIDE, (x1, x2))
 
 
 true_divide = divide
@@ -552,50 +573,50 @@ def _int_or_float(name: str, op: Any, x: Any, y: Any) -> Any:
     return apply(op, (x, y))
 
 
-def floor_divide(x: Any, y: Any) -> Any:
+def floor_divide(x1: Any, x2: Any) -> Any:
     """Floor of the quotient; integer division by zero gives 0 (as NumPy, without a warning)."""
-    return _int_or_float("floor_divide", FLOOR_DIVIDE, x, y)
+    return _int_or_float("floor_divide", FLOOR_DIVIDE, x1, x2)
 
 
-def mod(x: Any, y: Any) -> Any:
+def mod(x1: Any, x2: Any) -> Any:
     """Remainder with the sign of the divisor (Python / NumPy convention)."""
-    return _int_or_float("mod", MOD, x, y)
+    return _int_or_float("mod", MOD, x1, x2)
 
 
-def power(x: Any, y: Any) -> Any:
-    return _int_or_float("power", POWER, x, y)
+def power(x1: Any, x2: Any) -> Any:
+    return _int_or_float("power", POWER, x1, x2)
 
 
-def maximum(x: Any, y: Any) -> Any:
-    return binary(MAXIMUM, x, y)
+def maximum(x1: Any, x2: Any) -> Any:
+    return binary(MAXIMUM, x1, x2)
 
 
-def minimum(x: Any, y: Any) -> Any:
-    return binary(MINIMUM, x, y)
+def minimum(x1: Any, x2: Any) -> Any:
+    return binary(MINIMUM, x1, x2)
 
 
-def equal(x: Any, y: Any) -> Any:
-    return binary(EQUAL, x, y)
+def equal(x1: Any, x2: Any) -> Any:
+    return binary(EQUAL, x1, x2)
 
 
-def not_equal(x: Any, y: Any) -> Any:
-    return binary(NOT_EQUAL, x, y)
+def not_equal(x1: Any, x2: Any) -> Any:
+    return binary(NOT_EQUAL, x1, x2)
 
 
-def less(x: Any, y: Any) -> Any:
-    return binary(LESS, x, y)
+def less(x1: Any, x2: Any) -> Any:
+    return binary(LESS, x1, x2)
 
 
-def less_equal(x: Any, y: Any) -> Any:
-    return binary(LESS_EQUAL, x, y)
+def less_equal(x1: Any, x2: Any) -> Any:
+    return binary(LESS_EQUAL, x1, x2)
 
 
-def greater(x: Any, y: Any) -> Any:
-    return binary(GREATER, x, y)
+def greater(x1: Any, x2: Any) -> Any:
+    return binary(GREATER, x1, x2)
 
 
-def greater_equal(x: Any, y: Any) -> Any:
-    return binary(GREATER_EQUAL, x, y)
+def greater_equal(x1: Any, x2: Any) -> Any:
+    return binary(GREATER_EQUAL, x1, x2)
 
 
 def _logical(name: str, op: Any, x: Any, y: Any) -> Any:
@@ -603,16 +624,16 @@ def _logical(name: str, op: Any, x: Any, y: Any) -> Any:
     return apply(op, (_to_bool(x, name), _to_bool(y, name)))
 
 
-def logical_and(x: Any, y: Any) -> Any:
-    return _logical("logical_and", LOGICAL_AND, x, y)
+def logical_and(x1: Any, x2: Any) -> Any:
+    return _logical("logical_and", LOGICAL_AND, x1, x2)
 
 
-def logical_or(x: Any, y: Any) -> Any:
-    return _logical("logical_or", LOGICAL_OR, x, y)
+def logical_or(x1: Any, x2: Any) -> Any:
+    return _logical("logical_or", LOGICAL_OR, x1, x2)
 
 
-def logical_xor(x: Any, y: Any) -> Any:
-    return _logical("logical_xor", LOGICAL_XOR, x, y)
+def logical_xor(x1: Any, x2: Any) -> Any:
+    return _logical("logical_xor", LOGICAL_XOR, x1, x2)
 
 
 def bitwise_and(x: Any, y: Any) -> Any:
@@ -655,15 +676,29 @@ def _vjp_where(g, out, c, x, y):  # noqa: ANN001, ANN202
 WHERE = defop("where", _where_rule, vjp=_vjp_where, elementwise=True, family="elementwise")
 
 
-def where(condition: Any, x: Any, y: Any) -> Any:
-    """``x`` where ``condition`` holds, else ``y`` (broadcast together)."""
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """``x1`` where ``condition`` holds, else ``x2`` (broadcast together).
+
+    With neither ``x1`` nor ``x2`` it is ``nonzero(condition)``, as Keras.
+    """
+    if x1 is None and x2 is None:
+        from .. import ops as _ops
+
+        if not hasattr(_ops, "nonzero"):
+            raise InvalidArgumentError("where: arguments 'x1' and 'x2': both are None, "
+                                       "which means nonzero(condition); pass both instead")
+        return _ops.nonzero(condition)
+    if x1 is None or x2 is None:
+        raise InvalidArgumentError("where: arguments 'x1' and 'x2': pass both or neither, "
+                                   f"got x1={'None' if x1 is None else 'a value'}, "
+                                   f"x2={'None' if x2 is None else 'a value'}")
     if not is_tensor(condition):
         condition = convert_to_tensor(condition, where="where")
     condition = _to_bool(condition, "where")
-    if not is_tensor(x) and not is_tensor(y):
-        x = convert_to_tensor(x, where="where")
-    x, y = coerce_pair("where", x, y)
-    return apply(WHERE, (condition, x, y))
+    if not is_tensor(x1) and not is_tensor(x2):
+        x1 = convert_to_tensor(x1, where="where")
+    x1, x2 = coerce_pair("where", x1, x2)
+    return apply(WHERE, (condition, x1, x2))
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> Any:
@@ -682,9 +717,9 @@ STOP_GRADIENT = defop("stop_gradient", _spec_same, vjp=_vjp_stop, elementwise=Tr
                       doc="Identity whose gradient is zero.")
 
 
-def stop_gradient(x: Any) -> Any:
+def stop_gradient(variable: Any) -> Any:
     """Identity in the forward pass; blocks gradients in the backward pass."""
-    return unary(STOP_GRADIENT, x)
+    return unary(STOP_GRADIENT, variable)
 
 
 COPY = defop("copy", _spec_same, vjp=lambda g, out, x: (g,), elementwise=True,

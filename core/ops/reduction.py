@@ -146,22 +146,46 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
                              "keepdims": bool(keepdims)})
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    x = _accumulate_dtype(_prep("prod", x))
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
+    """Product over ``axis``; ``dtype`` casts the input first (as ``jnp.prod``)."""
+    x = _prep("prod", x)
+    if dtype is not None:
+        x = cast(x, dtype)
+    x = _accumulate_dtype(x)
     return apply(PROD, (x,), {"axis": normalize_axes("prod", axis, x.ndim),
                               "keepdims": bool(keepdims)})
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    x = _prep("max", x)
-    return apply(MAX, (x,), {"axis": normalize_axes("max", axis, x.ndim),
-                             "keepdims": bool(keepdims)})
+def _extreme(name: str, op: Any, pick: Any, x: Any, axis: Any, keepdims: bool,
+             initial: Any) -> Any:
+    x = _prep(name, x)
+    axes = normalize_axes(name, axis, x.ndim)
+    if initial is None:
+        return apply(op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
+    if builtins.any(x.shape[a] == 0 for a in axes):
+        # an empty reduction with an initial value is that value (as NumPy and JAX)
+        from .creation import full
+
+        shape = reduced_shape(tuple(x.shape), axes, bool(keepdims))
+        return full(shape, initial, x.dtype)
+    out = apply(op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
+    return pick(out, initial)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    x = _prep("min", x)
-    return apply(MIN, (x,), {"axis": normalize_axes("min", axis, x.ndim),
-                             "keepdims": bool(keepdims)})
+def max(x: Any, axis: Any = None, keepdims: bool = False,  # noqa: A001
+        initial: Any = None) -> Any:
+    """Largest value over ``axis``; ``initial`` takes part in the maximum."""
+    from .elementwise import maximum
+
+    return _extreme("max", MAX, maximum, x, axis, keepdims, initial)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False,  # noqa: A001
+        initial: Any = None) -> Any:
+    """Smallest value over ``axis``; ``initial`` takes part in the minimum."""
+    from .elementwise import minimum
+
+    return _extreme("min", MIN, minimum, x, axis, keepdims, initial)
 
 
 amax = max

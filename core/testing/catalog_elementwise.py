@@ -316,11 +316,28 @@ def _cast_cases(cl: CaseList) -> None:
     cl.add("cast", "int64->int8/empty", A((0, 2), "int64"), kwargs={"dtype": "int8"})
 
 
+def _math_cases(cl: CaseList) -> None:
+    """The composites of ``elementwise_math`` that are ops of their own (own backward rule):
+    ``erfinv``, ``arctan2``, ``hypot`` (chains of rounded ops: the composite tolerance)."""
+    c = {"family": "composite"}
+    for dt in ("float32", "float64"):
+        cl.add("erfinv", dt, A((3, 4), dt, "uniform", -0.99, 0.99), **c)
+        for op in ("arctan2", "hypot"):
+            cl.add(op, dt, A((3, 4), dt), A((3, 4), dt), **c)
+    cl.add("erfinv", "float32/special", A((10,), "float32", values=SPECIAL), **c)
+    for op in ("arctan2", "hypot"):
+        cl.add(op, "float32/special", A((10, 1), "float32", values=SPECIAL),
+               A((1, 10), "float32", values=SPECIAL), **c)
+        cl.add(op, "float32/bcast_row", A((3, 4)), A((4,)), **c)
+        cl.add(op, "int32_input", A((2, 3), "int32"), A((2, 3), "int32"), **c)
+
+
 def build(cl: CaseList) -> None:
     _unary_cases(cl)
     _binary_cases(cl)
     _where_cases(cl)
     _cast_cases(cl)
+    _math_cases(cl)
 
 
 __all__ = ["build", "SPECIAL", "SPECIAL_FINITE"]

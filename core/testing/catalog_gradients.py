@@ -319,11 +319,32 @@ def _nn(c: _Cases) -> None:
         c.add("avg_pool", variant, F(sx), kwargs=kw)
 
 
+# ---- math, statistics (core/ops/elementwise_math.py, statistics.py) ------------------------------
+def _math(c: _Cases) -> None:
+    c.add("arctan2", "same", F(), F(low=-2.0, high=2.0))
+    c.add("arctan2", "row", F(), F((3,), low=0.5, high=2.0))
+    c.add("hypot", "same", F(), F())
+    c.add("hypot", "col", F((2, 1)), F((1, 3)))
+    c.add("erfinv", "float64", F(low=-0.9, high=0.9))
+    for op, arg in (("arcsin", F(low=-0.9, high=0.9)), ("arccos", F(low=-0.9, high=0.9)),
+                    ("arctanh", F(low=-0.9, high=0.9)), ("arcsinh", F(low=-3.0, high=3.0)),
+                    ("arccosh", F(low=1.2, high=4.0)), ("erfc", F(low=-3.0, high=3.0)),
+                    ("i0", F(low=-5.0, high=5.0)), ("sinc", F(low=-2.0, high=2.0))):
+        c.add(op, "float64", arg)
+    c.add("cumsum", "axis1", F(), kwargs={"axis": 1})
+    c.add("cumprod", "flat", F(low=0.5, high=2.0))
+    c.add("median", "axis1", F((2, 5), gen="distinct"), kwargs={"axis": 1})
+    c.add("quantile", "q", F((2, 5), gen="distinct"), extra=(0.3,))
+    c.add("nanmean", "axis0", F(), kwargs={"axis": 0})
+    c.add("nanvar", "all", F())
+    c.add("divide_no_nan", "same", F(), F(low=0.5, high=2.0))
+
+
 @lru_cache(maxsize=1)
 def gradient_cases() -> tuple[GradCase, ...]:
     """Every gradient case, in a stable order."""
     c = _Cases()
-    for build in (_elementwise, _reductions, _shape_ops, _indexing, _linalg, _nn):
+    for build in (_elementwise, _reductions, _shape_ops, _indexing, _linalg, _nn, _math):
         build(c)
     return tuple(c.items)
 
