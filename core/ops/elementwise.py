@@ -458,6 +458,11 @@ def logaddexp(x1: Any, x2: Any) -> Any:
 
 def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Any:
+    from ._dispatch import _unwrap
+
+    x = _unwrap(x)
+    if not is_tensor(x):  # a NumPy array or a list (found by the PyTorch oracle)
+        x = convert_to_tensor(x, where="nan_to_num")
     if not x.dtype.is_floating:
         return x
     big = {16: 65504.0, 32: 3.4028234663852886e38, 64: 1.7976931348623157e308}[x.dtype.bits]
