@@ -609,3 +609,14 @@ def log_sigmoid(x: Any) -> Any:
     from .elementwise import neg, softplus
 
     return neg(softplus(neg(_float("log_sigmoid", x))))
+
+
+# ---- the rest of keras.ops.nn ----------------------------------------------------------------
+# Names keras.ops.nn shares with keras.ops that are defined in the family modules, importable
+# from here as ``tw.ops.nn.relu`` (not re-exported through __all__: their home module does).
+from .elementwise import relu, sigmoid, softplus  # noqa: E402,F401
+from .indexing import one_hot  # noqa: E402,F401
+from .nn_extra import *  # noqa: E402,F401,F403
+from .nn_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all
