@@ -247,3 +247,25 @@ def test_ops_nn_bad_input_raises(call: Callable, err: str) -> None:
 
     with pytest.raises(TensorweaveError, match=err):
         call()
+
+
+@pytest.mark.parametrize("cls, shape, size, fmt", [
+    ("AdaptiveAveragePooling1D", (2, 9, 3), 4, None),
+    ("AdaptiveMaxPooling1D", (2, 3, 10), 3, "channels_first"),
+    ("AdaptiveAveragePooling2D", (2, 7, 5, 3), (3, 2), None),
+    ("AdaptiveMaxPooling2D", (2, 3, 7, 5), 4, "channels_first"),
+    ("AdaptiveAveragePooling3D", (1, 5, 4, 7, 2), (2, 3, 4), None),
+    ("AdaptiveMaxPooling3D", (1, 5, 4, 7, 2), 3, None),
+])
+def test_adaptive_pooling_layers_match_keras(keras: Any, close: Callable, cls: str,
+                                             shape: tuple, size: Any, fmt: Any) -> None:
+    x = np.random.default_rng(4).normal(size=shape).astype("float32")
+    kl = getattr(keras.layers, cls)(size, data_format=fmt)
+    tl = getattr(tw.layers, cls)(size, data_format=fmt)
+    close(tl(x), np.asarray(kl(x)), what=cls)
+    kc, tc = kl.get_config(), tl.get_config()
+    for key in ("output_size", "data_format"):
+        assert tuple(np.atleast_1d(tc[key])) == tuple(np.atleast_1d(kc[key])), (key, tc, kc)
+    assert tl.compute_output_shape(shape) == tuple(kl.compute_output_shape(shape))
+    again = getattr(tw.layers, cls).from_config(tc)
+    close(again(x), np.asarray(kl(x)), what=f"{cls} from_config")
