@@ -22,7 +22,7 @@ __all__ = ["celu", "glu", "hard_shrink", "hard_tanh", "hard_swish", "soft_shrink
            "normalize", "moments", "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "multi_hot", "psnr", "dot_product_attention",
            "depth_to_space", "space_to_depth", "unfold", "fold", "adaptive_average_pool",
-           "adaptive_max_pool"]
+           "adaptive_max_pool", "ctc_loss", "ctc_decode"]
 
 
 def _t(where: str, x: Any, dtype: Any = None) -> Any:
@@ -684,3 +684,185 @@ def adaptive_average_pool(inputs: Any, output_size: Any, data_format: str | None
 def adaptive_max_pool(inputs: Any, output_size: Any, data_format: str | None = None) -> Any:
     """Max over PyTorch-style adaptive bins so the spatial shape becomes ``output_size``."""
     return _adaptive("adaptive_max_pool", inputs, output_size, data_format, "max")
+
+
+# ---- CTC --------------------------------------------------------------------------------------
+_LOG_EPS = -1e5  # "log 0" of the CTC recursions, finite so that 0 * it stays 0
+
+
+def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any,
+             mask_index: int = 0) -> Any:
+    """Per-sequence CTC negative log-likelihood, as ``keras.ops.ctc_loss``.
+
+    ``target`` (batch, max_label) ints, ``output`` (batch, time, classes) *logits* (a
+    log-softmax is applied), lengths (batch,), ``mask_index`` the blank class. The forward
+    (alpha) recursion in log space is unrolled over the static time axis with tw ops, so it
+    runs on every backend and differentiates like any composite.
+    """
+    from .creation import arange, zeros
+    from .elementwise import add, cast, equal, greater_equal, logaddexp, multiply, neg, subtract
+    from .indexing import one_hot
+    from .linalg import einsum
+    from .nn import log_softmax
+    from .reduction import sum as _sum
+    from .shape import concatenate, expand_dims
+
+    w = "ctc_loss"
+    out = _f(w, output)
+    if out.dtype.bits < 32:
+        out = cast(out, _dt.float32)
+    tgt = _t(w, target, "int32")
+    tl, ol = _t(w, target_length, "int32"), _t(w, output_length, "int32")
+    if out.ndim != 3 or tgt.ndim != 2:
+        raise ShapeError(f"{w}: expected 'output' (batch, time, classes) and 'target' "
+                         f"(batch, max_label_length), got {out.shape} and {tgt.shape}")
+    b, t_max, c = out.shape
+    n = tgt.shape[1]
+    if not 0 <= mask_index < c:
+        raise InvalidArgumentError(f"{w}: argument 'mask_index': expected a class in "
+                                   f"[0, {c}), got {mask_index!r}")
+    ft = out.dtype
+    tpad = cast(greater_equal(expand_dims(arange(n, dtype="int32"), 0), expand_dims(tl, 1)),
+                ft)
+    opad = cast(greater_equal(expand_dims(arange(t_max, dtype="int32"), 0),
+                              expand_dims(ol, 1)), ft)
+    logp = log_softmax(out, axis=-1)
+    label_len = cast(subtract(float(n), _sum(tpad, axis=1)), "int32")
+    rep = cast(equal(tgt[:, :-1], tgt[:, 1:]), ft)
+    rep = concatenate([rep, zeros((b, 1), dtype=ft)], axis=1)
+    lp_phi = logp[:, :, mask_index:mask_index + 1]                       # (B, T, 1)
+    lp_emit = einsum("btk,bnk->btn", logp, one_hot(tgt, c, dtype=ft))   # (B, T, N)
+
+    def upd(phi: Any, added: Any) -> Any:
+        return concatenate([phi[:, :1], logaddexp(phi[:, 1:], added)], axis=-1)
+
+    first = one_hot(zeros((b,), dtype="int32"), n + 1, dtype=ft)
+    phi = multiply(subtract(1.0, first), _LOG_EPS)                      # [0, eps, ...]
+    emit = add(zeros((b, n), dtype=ft), _LOG_EPS)
+    for step in range(t_max):
+        e_t, p_t, pad = lp_emit[:, step], lp_phi[:, step], opad[:, step:step + 1]
+        phi_orig = phi
+        phi = upd(phi, add(emit, multiply(rep, _LOG_EPS)))
+        next_emit = logaddexp(add(phi[:, :-1], e_t), add(emit, e_t))
+        next_phi = upd(add(phi, p_t), add(add(emit, p_t), multiply(subtract(1.0, rep),
+                                                                   _LOG_EPS)))
+        keep = subtract(1.0, pad)
+        emit = add(multiply(pad, emit), multiply(keep, next_emit))
+        phi = add(multiply(pad, phi_orig), multiply(keep, next_phi))
+    last = upd(phi, emit)
+    return neg(_sum(multiply(last, one_hot(label_len, n + 1, dtype=ft)), axis=1))
+
+
+def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy",
+               beam_width: int = 100, top_paths: int = 1, merge_repeated: bool = True,
+               mask_index: int = 0) -> Any:
+    """Decode CTC outputs ``(batch, time, classes)``: ``(paths, scores)`` as Keras.
+
+    ``paths`` is ``(top_paths, batch, time)`` int32 with labels first and -1 after them;
+    ``scores`` is ``(batch, top_paths)``. ``"greedy"`` (best class per step, repeats merged,
+    blanks dropped; score = -sum of the max inputs) is a composite of tw ops.
+    ``"beam_search"`` (prefix beam search over log-softmax probabilities, ``beam_width``
+    prefixes kept per step, the ``top_paths`` best returned) is a host-side loop over the
+    values: it needs concrete inputs and has no gradient (neither has Keras's).
+    """
+    w = "ctc_decode"
+    x = _f(w, inputs)
+    if x.dtype.bits < 32:
+        x = _t(w, x, "float32")
+    if x.ndim != 3:
+        raise ShapeError(f"{w}: expected 'inputs' (batch, time, classes), got {x.shape}")
+    if strategy == "greedy":
+        return _ctc_greedy(x, _t(w, sequence_lengths, "int32"), merge_repeated, mask_index)
+    if strategy == "beam_search":
+        return _ctc_beam(x, sequence_lengths, int(beam_width), int(top_paths), mask_index)
+    raise InvalidArgumentError(f"{w}: argument 'strategy': expected 'greedy' or "
+                               f"'beam_search', got {strategy!r}")
+
+
+def _ctc_greedy(x: Any, lengths: Any, merge_repeated: bool, mask_index: Any) -> Any:
+    from .creation import arange, full_like, zeros
+    from .elementwise import equal, greater_equal, neg, where
+    from .indexing import argsort, take_along_axis
+    from .reduction import argmax
+    from .reduction import max as _max
+    from .reduction import sum as _sum
+    from .shape import broadcast_to, concatenate, expand_dims
+
+    b, t, c = x.shape
+    blank = c - 1 if mask_index is None else int(mask_index)
+    idx = argmax(x, axis=-1)
+    idx = idx if idx.dtype == _dt.int32 else _t("ctc_decode", idx, "int32")
+    scores = _max(x, axis=-1)
+    beyond = greater_equal(expand_dims(arange(t, dtype="int32"), 0), expand_dims(lengths, 1))
+    idx = where(beyond, full_like(idx, blank), idx)
+    scores = where(beyond, zeros((b, t), dtype=scores.dtype), scores)
+    if merge_repeated and t > 1:
+        rep = equal(idx[:, 1:], idx[:, :-1])
+        rep = concatenate([zeros((b, 1), dtype="bool"), rep], axis=1)
+        idx = where(rep, full_like(idx, blank), idx)
+    invalid = equal(idx, blank)
+    idx = where(invalid, full_like(idx, -1), idx)
+    order = where(invalid, full_like(idx, t),
+                  broadcast_to(expand_dims(arange(t, dtype="int32"), 0), (b, t)))
+    order = argsort(order, axis=-1)
+    idx = take_along_axis(idx, order, axis=-1)
+    return expand_dims(idx, 0), expand_dims(neg(_sum(scores, axis=1)), 1)
+
+
+def _ctc_beam(x: Any, lengths: Any, beam_width: int, top_paths: int, mask_index: Any) -> Any:
+    """Prefix beam search on the host (one Python loop per sequence)."""
+    import numpy as np
+
+    from . import convert_to_numpy
+    from ._dispatch import is_symbolic
+
+    w = "ctc_decode"
+    if is_symbolic(x) or is_symbolic(lengths):
+        raise InvalidArgumentError(f"{w}: strategy='beam_search' runs on the host and needs "
+                                   f"concrete tensors, got a symbolic one")
+    if beam_width < 1 or top_paths < 1 or top_paths > beam_width:
+        raise InvalidArgumentError(f"{w}: expected 1 <= top_paths <= beam_width, got "
+                                   f"top_paths={top_paths}, beam_width={beam_width}")
+    from .nn import log_softmax
+
+    lp = convert_to_numpy(log_softmax(x, axis=-1)).astype(np.float64)
+    lens = np.asarray(convert_to_numpy(lengths)).astype(np.int64).reshape(-1)
+    b, t, c = lp.shape
+    blank = c - 1 if mask_index is None else int(mask_index)
+    neg_inf = -np.inf
+    all_paths = np.full((top_paths, b, t), -1, dtype=np.int32)
+    all_scores = np.full((b, top_paths), neg_inf, dtype=np.float64)
+    for bi in range(b):
+        # prefix -> (log p ending in blank, log p ending in a label)
+        beams: dict[tuple, list] = {(): [0.0, neg_inf]}
+        for step in range(t):
+            if step > 0 and step >= lens[bi]:
+                break
+            row = lp[bi, step]
+            nxt: dict[tuple, list] = {}
+
+            def acc(prefix: tuple, slot: int, val: float) -> None:
+                cur = nxt.setdefault(prefix, [neg_inf, neg_inf])
+                cur[slot] = np.logaddexp(cur[slot], val)
+
+            for prefix, (pb, pe) in beams.items():
+                total = np.logaddexp(pb, pe)
+                tail = prefix[-1] if prefix else None
+                for k in range(c):
+                    if k == blank:
+                        acc(prefix, 0, total + row[k])
+                    elif k == tail:
+                        acc(prefix, 1, pe + row[k])           # a repeat merges
+                        acc(prefix + (k,), 1, pb + row[k])    # a blank separates
+                    else:
+                        acc(prefix + (k,), 1, total + row[k])
+            ranked = sorted(nxt.items(), key=lambda kv: -np.logaddexp(*kv[1]))
+            beams = dict(ranked[:beam_width])
+        ranked = sorted(beams.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:top_paths]
+        for j, (prefix, (pb, pe)) in enumerate(ranked):
+            all_paths[j, bi, :len(prefix)] = prefix
+            all_scores[bi, j] = np.logaddexp(pb, pe)
+    be = x._backend if hasattr(x, "_backend") else None
+    paths = convert_to_tensor(all_paths, "int32", backend=be)
+    scores = convert_to_tensor(all_scores.astype(x.dtype.name), x.dtype.name, backend=be)
+    return paths, scores

@@ -28,6 +28,8 @@ def _cases(r: np.random.Generator) -> list[tuple[str, tuple, dict, dict]]:
     q, k, v = f(2, 4, 4, 3), f(2, 5, 2, 3), f(2, 5, 2, 3)
     mask = r.uniform(size=(2, 1, 4, 5)) > 0.3
     mask[..., 0] = True
+    ctc_o = f(3, 7, 5)
+    ctc_t = np.array([[1, 2, 2, 3], [4, 1, 0, 0], [3, 3, 3, 1]], "int32")
     cases: list[tuple[str, tuple, dict, dict]] = []
     for name in ["celu", "hard_shrink", "hard_tanh", "hard_swish", "soft_shrink", "sparse_plus",
                  "sparse_sigmoid", "squareplus", "tanh_shrink", "relu", "relu6", "sigmoid",
@@ -104,6 +106,12 @@ def _cases(r: np.random.Generator) -> list[tuple[str, tuple, dict, dict]]:
         ("conv_transpose", (img, f(3, 3, 4, 3), 2, "valid", 1), {}, {"atol": 1e-5}),
         ("conv_transpose", (f(2, 3, 5, 6), f(2, 2, 4, 3), 1, "valid", None, "channels_first",
                             2), {}, {"atol": 1e-5}),
+        ("ctc_loss", (ctc_t, ctc_o, np.array([4, 2, 3]), np.array([7, 5, 6])), {}, {}),
+        ("ctc_loss", (ctc_t, ctc_o, np.array([3, 1, 3]), np.array([7, 7, 4])),
+         {"mask_index": 4}, {}),
+        ("ctc_decode", (ctc_o, np.array([7, 5, 6])), {}, {}),
+        ("ctc_decode", (ctc_o, np.array([7, 7, 3])), {"merge_repeated": False}, {}),
+        ("ctc_decode", (ctc_o, np.array([6, 5, 7])), {"mask_index": 2}, {}),
         ("max_pool", (img, 2, 2), {}, {}), ("max_pool", (img, 3, 2, "same"), {}, {}),
         ("max_pool", (f(2, 3, 5, 6), (2, 2), 2, "valid", "channels_first"), {}, {}),
         ("average_pool", (img, 2, (1, 1)), {}, {}), ("average_pool", (img, 3, 2, "same"), {}, {}),
@@ -269,3 +277,31 @@ def test_adaptive_pooling_layers_match_keras(keras: Any, close: Callable, cls: s
     assert tl.compute_output_shape(shape) == tuple(kl.compute_output_shape(shape))
     again = getattr(tw.layers, cls).from_config(tc)
     close(again(x), np.asarray(kl(x)), what=f"{cls} from_config")
+
+
+def test_ctc_beam_search_matches_keras(keras: Any, close: Callable) -> None:
+    r = np.random.default_rng(5)
+    x = r.normal(scale=2.0, size=(3, 9, 5)).astype("float32")
+    lengths = np.array([9, 6, 8])
+    for backend in BACKENDS:
+        with tw.backend_scope(backend):
+            for kw in [{"beam_width": 3, "top_paths": 2}, {"beam_width": 1},
+                       {"beam_width": 8, "top_paths": 4, "mask_index": 4}]:
+                kp, ks = keras.ops.nn.ctc_decode(x, lengths, strategy="beam_search", **kw)
+                tp, ts = tw.ops.nn.ctc_decode(x, lengths, strategy="beam_search", **kw)
+                close(tp, np.asarray(kp), what=f"beam paths {kw} [{backend}]")
+                close(ts, np.asarray(ks), rtol=1e-5, atol=1e-5,
+                      what=f"beam scores {kw} [{backend}]")
+
+
+def test_ctc_loss_gradient_matches_jax(keras: Any, close: Callable) -> None:
+    import jax
+
+    r = np.random.default_rng(6)
+    out = r.normal(size=(2, 6, 4)).astype("float32")
+    tgt = np.array([[1, 2, 2], [3, 1, 0]], "int32")
+    tl, ol = np.array([3, 2]), np.array([6, 4])
+    theirs = jax.jit(jax.grad(lambda o: keras.ops.sum(
+        keras.ops.nn.ctc_loss(tgt, o, tl, ol))))(out)
+    ours = tw.grad(lambda o: tw.ops.sum(tw.ops.nn.ctc_loss(tgt, o, tl, ol)))(out)
+    close(ours, np.asarray(theirs), rtol=1e-4, atol=1e-5, what="grad ctc_loss")
