@@ -615,7 +615,19 @@ def log_sigmoid(x: Any) -> Any:
 # Names keras.ops.nn shares with keras.ops that are defined in the family modules, importable
 # from here as ``tw.ops.nn.relu`` (not re-exported through __all__: their home module does).
 from .elementwise import relu, sigmoid, softplus  # noqa: E402,F401
-from .indexing import one_hot  # noqa: E402,F401
+
+
+def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
+            sparse: bool = False) -> Any:
+    """One-hot vectors of integer ``x`` (negative ids give zeros), Keras's signature."""
+    from .indexing import one_hot as _one_hot
+
+    if sparse:
+        raise InvalidArgumentError("one_hot: argument 'sparse': tensorweave has no sparse "
+                                   "tensors; pass sparse=False")
+    return _one_hot(x, num_classes, axis, _dt.default_float() if dtype is None else dtype)
+
+
 from .nn_extra import *  # noqa: E402,F401,F403
 from .nn_extra import __all__ as _extra_all  # noqa: E402
 

@@ -281,13 +281,17 @@ def test_adaptive_pooling_layers_match_keras(keras: Any, close: Callable, cls: s
 
 def test_ctc_beam_search_matches_keras(keras: Any, close: Callable) -> None:
     r = np.random.default_rng(5)
-    x = r.normal(scale=2.0, size=(3, 9, 5)).astype("float32")
-    lengths = np.array([9, 6, 8])
+    x = r.normal(scale=2.0, size=(2, 7, 5)).astype("float32")
+    lengths = np.array([7, 5])
+    import jax
+
+    kws = [{"beam_width": 3, "top_paths": 2}, {"beam_width": 4, "top_paths": 3, "mask_index": 4}]
+    # Keras's beam search (jitted once per setting: eager JAX compiles op by op)
+    want = [jax.jit(lambda a, b, kw=kw: keras.ops.nn.ctc_decode(
+        a, b, strategy="beam_search", **kw))(x, lengths) for kw in kws]
     for backend in BACKENDS:
         with tw.backend_scope(backend):
-            for kw in [{"beam_width": 3, "top_paths": 2}, {"beam_width": 1},
-                       {"beam_width": 8, "top_paths": 4, "mask_index": 4}]:
-                kp, ks = keras.ops.nn.ctc_decode(x, lengths, strategy="beam_search", **kw)
+            for kw, (kp, ks) in zip(kws, want):
                 tp, ts = tw.ops.nn.ctc_decode(x, lengths, strategy="beam_search", **kw)
                 close(tp, np.asarray(kp), what=f"beam paths {kw} [{backend}]")
                 close(ts, np.asarray(ks), rtol=1e-5, atol=1e-5,
