@@ -20,7 +20,8 @@ from ._dispatch import apply, convert_to_tensor, defop, is_tensor
 
 __all__ = ["extract_patches", "patches_transpose", "conv", "conv1d", "conv2d",
            "conv_transpose", "conv1d_transpose", "conv2d_transpose", "depthwise_conv",
-           "depthwise_conv2d", "separable_conv", "separable_conv2d", "max_pool", "average_pool", "avg_pool", "max_pool1d",
+           "depthwise_conv2d", "separable_conv", "separable_conv2d", "max_pool", "average_pool",
+           "avg_pool", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "softmax", "log_softmax", "relu6",
            "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "hard_sigmoid",
            "hard_silu", "log_sigmoid", "compute_padding"]
@@ -575,7 +576,7 @@ def gelu(x: Any, approximate: bool = True) -> Any:
 
 
 def silu(x: Any) -> Any:
-    from .elementwise import multiply, sigmoid
+    from .elementwise import multiply
 
     x = _float("silu", x)
     return multiply(x, sigmoid(x))
@@ -606,7 +607,7 @@ def hard_silu(x: Any) -> Any:
 
 
 def log_sigmoid(x: Any) -> Any:
-    from .elementwise import neg, softplus
+    from .elementwise import neg
 
     return neg(softplus(neg(_float("log_sigmoid", x))))
 

@@ -126,9 +126,8 @@ def sparse_sigmoid(x: Any) -> Any:
 
 def _cumsum(x: Any, axis: int) -> Any:
     """Cumulative sum along ``axis`` as a matmul with an upper-triangular ones matrix."""
-    from .creation import ones
+    from .creation import ones, triu
     from .linalg import matmul
-    from .creation import triu
     from .shape import moveaxis
 
     n = x.shape[axis]
@@ -140,8 +139,8 @@ def sparsemax(x: Any, axis: int = -1) -> Any:
     """Euclidean projection onto the simplex (Martins & Astudillo 2016): sparse softmax."""
     from .creation import arange
     from .elementwise import cast, divide, greater, maximum, subtract, where
-    from .reduction import sum as _sum
     from .indexing import sort
+    from .reduction import sum as _sum
     from .shape import reshape
 
     x = _f("sparsemax", x)
@@ -450,11 +449,10 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
     compute the plain formula, True raises. ``attn_logits_soft_cap`` is TPU-only in Keras
     and raises here as it does in Keras off TPU. The softmax runs in float32 or wider.
     """
-    from .elementwise import cast, logical_and, multiply, add, where
+    from .creation import ones, tril
+    from .elementwise import add, cast, logical_and, multiply, where
     from .linalg import einsum
     from .nn import softmax
-    from .creation import ones
-    from .creation import tril
     from .shape import repeat
 
     where_ = "dot_product_attention"
@@ -841,7 +839,7 @@ def _ctc_beam(x: Any, lengths: Any, beam_width: int, top_paths: int, mask_index:
             row = lp[bi, step]
             nxt: dict[tuple, list] = {}
 
-            def acc(prefix: tuple, slot: int, val: float) -> None:
+            def acc(prefix: tuple, slot: int, val: float, nxt: dict = nxt) -> None:
                 cur = nxt.setdefault(prefix, [neg_inf, neg_inf])
                 cur[slot] = np.logaddexp(cur[slot], val)
 

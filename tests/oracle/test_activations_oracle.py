@@ -8,7 +8,8 @@ non-default arguments where it has any, on the numpy and python backends.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -77,7 +78,8 @@ def test_new_activation_gradients_match_jax(keras: Any, close: Callable) -> None
                  "sparsemax", "celu", "squareplus", "tanh_shrink", "threshold"]:
         kw = REQUIRED.get(name, {})
         ww = w if name == "glu" else np.arange(24, dtype="float32").reshape(4, 6) / 10
+        kf, tf = getattr(keras.activations, name), getattr(tw.activations, name)
         theirs = jax.jit(jax.grad(
-            lambda a: keras.ops.sum(getattr(keras.activations, name)(a, **kw) * ww)))(x)
-        ours = tw.grad(lambda a: tw.ops.sum(getattr(tw.activations, name)(a, **kw) * ww))(x)
+            lambda a, f=kf, kw=kw, ww=ww: keras.ops.sum(f(a, **kw) * ww)))(x)
+        ours = tw.grad(lambda a, f=tf, kw=kw, ww=ww: tw.ops.sum(f(a, **kw) * ww))(x)
         close(ours, np.asarray(theirs), rtol=1e-5, atol=1e-6, what=f"grad {name}")

@@ -7,7 +7,8 @@ differences.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -213,8 +214,8 @@ def test_ops_nn_gradients_match_jax(keras: Any, close: Callable) -> None:
 
     x = np.random.default_rng(1).normal(size=(6, 6)).astype("float32")
     for name, fn, _ in GRAD_CASES:
-        theirs = jax.jit(jax.grad(lambda a: fn(keras.ops, a)))(x)
-        ours = tw.grad(lambda a: fn(tw.ops, a))(x)
+        theirs = jax.jit(jax.grad(lambda a, fn=fn: fn(keras.ops, a)))(x)
+        ours = tw.grad(lambda a, fn=fn: fn(tw.ops, a))(x)
         close(ours, np.asarray(theirs), rtol=1e-4, atol=1e-5, what=f"grad {name}")
 
 
