@@ -20,7 +20,8 @@ from ._dispatch import apply, convert_to_tensor, defop, is_tensor
 
 __all__ = ["extract_patches", "patches_transpose", "conv", "conv1d", "conv2d",
            "conv_transpose", "conv1d_transpose", "conv2d_transpose", "depthwise_conv",
-           "depthwise_conv2d", "separable_conv2d", "max_pool", "avg_pool", "max_pool1d",
+           "depthwise_conv2d", "separable_conv", "separable_conv2d", "max_pool", "average_pool",
+           "avg_pool", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "softmax", "log_softmax", "relu6",
            "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "hard_sigmoid",
            "hard_silu", "log_sigmoid", "compute_padding"]
@@ -138,6 +139,32 @@ def _pad_spatial(x: Any, pads: tuple, value: Any = 0) -> Any:
     return pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
 
 
+# ---- data format -------------------------------------------------------------------------------
+def _data_format(where: str, data_format: str | None) -> str:
+    """Keras's ``data_format``: None means the configured ``image_data_format``."""
+    if data_format is None:
+        from ..backend import image_data_format
+
+        data_format = image_data_format()
+    df = str(data_format).lower()
+    if df not in ("channels_last", "channels_first"):
+        raise InvalidArgumentError(f"{where}: argument 'data_format': expected "
+                                   f"'channels_last' or 'channels_first', got {data_format!r}")
+    return df
+
+
+def _to_last(x: Any) -> Any:
+    from .shape import transpose
+
+    return transpose(x, (0, *range(2, x.ndim), 1))
+
+
+def _to_first(x: Any) -> Any:
+    from .shape import transpose
+
+    return transpose(x, (0, x.ndim - 1, *range(1, x.ndim - 1)))
+
+
 # ---- convolution ------------------------------------------------------------------------------
 def _conv_rule(specs: list, strides: tuple, pads: tuple, dilation: tuple) -> tuple:
     x, w = specs
@@ -180,37 +207,37 @@ CONV = defop("conv", _conv_rule, decompose=_conv_impl, family="nn",
 
 
 def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
-         dilation_rate: Any = 1, data_format: str = "channels_last") -> Any:
-    """Convolution as in ``keras.ops.conv`` (channels-last; 1-, 2- or 3-d)."""
+         data_format: str | None = None, dilation_rate: Any = 1) -> Any:
+    """Convolution as in ``keras.ops.conv`` (1-, 2- or 3-d; kernel ``(*window, in, out)``).
+
+    ``data_format`` precedes ``dilation_rate`` as in Keras, so positional callers agree.
+    """
     from .dispatch_helpers import promote_pair
-    from .shape import transpose
 
     x, w = promote_pair("conv", _prep("conv", inputs), _prep("conv", kernel))
     n = w.ndim - 2
     if n < 1:
         raise ShapeError(f"conv: kernel must have at least 3 dims, got shape {w.shape}")
-    channels_first = data_format == "channels_first"
+    channels_first = _data_format("conv", data_format) == "channels_first"
     if channels_first:
-        x = transpose(x, (0, *range(2, n + 2), 1))
+        x = _to_last(x)
     st = _tuple("conv", "strides", strides, n)
     dil = _tuple("conv", "dilation_rate", dilation_rate, n)
     if x.ndim != n + 2:
         raise ShapeError(f"conv: a {w.ndim}-d kernel needs a {n + 2}-d input, got {x.shape}")
     pads = compute_padding("conv", padding, tuple(x.shape[1:-1]), tuple(w.shape[:-2]), st, dil)
     y = apply(CONV, (x, w), {"strides": st, "pads": pads, "dilation": dil})
-    if channels_first:
-        y = transpose(y, (0, n + 1, *range(1, n + 1)))
-    return y
+    return _to_first(y) if channels_first else y
 
 
 def conv1d(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
-           dilation_rate: Any = 1) -> Any:
-    return conv(inputs, kernel, strides, padding, dilation_rate)
+           data_format: str | None = None, dilation_rate: Any = 1) -> Any:
+    return conv(inputs, kernel, strides, padding, data_format, dilation_rate)
 
 
 def conv2d(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
-           dilation_rate: Any = 1) -> Any:
-    return conv(inputs, kernel, strides, padding, dilation_rate)
+           data_format: str | None = None, dilation_rate: Any = 1) -> Any:
+    return conv(inputs, kernel, strides, padding, data_format, dilation_rate)
 
 
 # ---- transposed convolution ---------------------------------------------------------------------
@@ -278,11 +305,16 @@ CONV_TRANSPOSE = defop("conv_transpose", _convT_rule, decompose=_convT_impl, fam
 
 
 def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
-                   output_padding: Any = None, dilation_rate: Any = 1) -> Any:
+                   output_padding: Any = None, data_format: str | None = None,
+                   dilation_rate: Any = 1) -> Any:
+    """Transposed convolution as ``keras.ops.conv_transpose``; kernel ``(*window, out, in)``."""
     from .dispatch_helpers import promote_pair
 
     x, w = promote_pair("conv_transpose", _prep("conv_transpose", inputs),
                         _prep("conv_transpose", kernel))
+    if _data_format("conv_transpose", data_format) == "channels_first":
+        return _to_first(conv_transpose(_to_last(x), w, strides, padding, output_padding,
+                                        "channels_last", dilation_rate))
     n = w.ndim - 2
     padding = padding.lower()
     if padding not in ("valid", "same"):
@@ -302,7 +334,7 @@ conv2d_transpose = conv_transpose
 
 # ---- depthwise / separable ---------------------------------------------------------------------
 def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
-                   dilation_rate: Any = 1) -> Any:
+                   data_format: str | None = None, dilation_rate: Any = 1) -> Any:
     """Depthwise convolution; kernel ``(*window, C, multiplier)`` as Keras."""
     from .dispatch_helpers import promote_pair
     from .linalg import einsum
@@ -310,6 +342,12 @@ def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "v
 
     x, w = promote_pair("depthwise_conv", _prep("depthwise_conv", inputs),
                         _prep("depthwise_conv", kernel))
+    if _data_format("depthwise_conv", data_format) == "channels_first":
+        return _to_first(depthwise_conv(_to_last(x), w, strides, padding, "channels_last",
+                                        dilation_rate))
+    if x.ndim != w.ndim:
+        raise ShapeError(f"depthwise_conv: a {w.ndim}-d kernel needs a {w.ndim}-d input, "
+                         f"got shape {x.shape}")
     n = w.ndim - 2
     sizes = tuple(w.shape[:-2])
     c, mult = w.shape[-2], w.shape[-1]
@@ -336,10 +374,16 @@ def _out_shape(x: Any, pads: tuple, sizes: tuple, st: tuple, dil: tuple) -> list
 depthwise_conv2d = depthwise_conv
 
 
-def separable_conv2d(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any,
-                     strides: Any = 1, padding: str = "valid", dilation_rate: Any = 1) -> Any:
-    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, dilation_rate)
-    return conv(y, pointwise_kernel, 1, "valid")
+def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any,
+                   strides: Any = 1, padding: str = "valid", data_format: str | None = None,
+                   dilation_rate: Any = 1) -> Any:
+    """Depthwise then 1x1 pointwise convolution, as ``keras.ops.separable_conv``."""
+    df = _data_format("separable_conv", data_format)
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, df, dilation_rate)
+    return conv(y, pointwise_kernel, 1, "valid", df)
+
+
+separable_conv2d = separable_conv
 
 
 # ---- pooling ---------------------------------------------------------------------------------
@@ -400,24 +444,34 @@ AVG_POOL = defop("avg_pool", _pool_rule, decompose=_avg_pool_impl, family="nn",
                  doc="Average pooling; with 'same' padding the padded cells are not counted.")
 
 
-def max_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid") -> Any:
+def max_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+             data_format: str | None = None) -> Any:
+    """Max over windows, as ``keras.ops.max_pool`` (``strides`` default to ``pool_size``)."""
     x = _prep("max_pool", inputs)
+    if _data_format("max_pool", data_format) == "channels_first":
+        return _to_first(max_pool(_to_last(x), pool_size, strides, padding, "channels_last"))
     sizes, st, pads = _pool_args("max_pool", x, pool_size, strides, padding)
     return apply(MAX_POOL, (x,), {"sizes": sizes, "strides": st, "pads": pads})
 
 
-def avg_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid") -> Any:
-    x = _prep("avg_pool", inputs)
+def average_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+                 data_format: str | None = None) -> Any:
+    """Mean over windows, as ``keras.ops.average_pool``; 'same' pads are not counted."""
+    x = _prep("average_pool", inputs)
+    if _data_format("average_pool", data_format) == "channels_first":
+        return _to_first(average_pool(_to_last(x), pool_size, strides, padding,
+                                      "channels_last"))
     if not x.dtype.is_floating:
         from .elementwise import cast
 
         x = cast(x, _dt.float32)
-    sizes, st, pads = _pool_args("avg_pool", x, pool_size, strides, padding)
+    sizes, st, pads = _pool_args("average_pool", x, pool_size, strides, padding)
     return apply(AVG_POOL, (x,), {"sizes": sizes, "strides": st, "pads": pads})
 
 
+avg_pool = average_pool
 max_pool1d = max_pool2d = max_pool
-avg_pool1d = avg_pool2d = avg_pool
+avg_pool1d = avg_pool2d = average_pool
 
 
 # ---- softmax ------------------------------------------------------------------------------------
@@ -522,7 +576,7 @@ def gelu(x: Any, approximate: bool = True) -> Any:
 
 
 def silu(x: Any) -> Any:
-    from .elementwise import multiply, sigmoid
+    from .elementwise import multiply
 
     x = _float("silu", x)
     return multiply(x, sigmoid(x))
@@ -553,6 +607,29 @@ def hard_silu(x: Any) -> Any:
 
 
 def log_sigmoid(x: Any) -> Any:
-    from .elementwise import neg, softplus
+    from .elementwise import neg
 
     return neg(softplus(neg(_float("log_sigmoid", x))))
+
+
+# ---- the rest of keras.ops.nn ----------------------------------------------------------------
+# Names keras.ops.nn shares with keras.ops that are defined in the family modules, importable
+# from here as ``tw.ops.nn.relu`` (not re-exported through __all__: their home module does).
+from .elementwise import relu, sigmoid, softplus  # noqa: E402,F401
+
+
+def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
+            sparse: bool = False) -> Any:
+    """One-hot vectors of integer ``x`` (negative ids give zeros), Keras's signature."""
+    from .indexing import one_hot as _one_hot
+
+    if sparse:
+        raise InvalidArgumentError("one_hot: argument 'sparse': tensorweave has no sparse "
+                                   "tensors; pass sparse=False")
+    return _one_hot(x, num_classes, axis, _dt.default_float() if dtype is None else dtype)
+
+
+from .nn_extra import *  # noqa: E402,F401,F403
+from .nn_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all

@@ -25,7 +25,8 @@ __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softplus",
     "softsign", "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish", "tanh", "softmax",
     "log_softmax", "linear", "exponential", "mish", "log_sigmoid", "celu", "hard_tanh",
-    "tanh_shrink", "squareplus",
+    "tanh_shrink", "squareplus", "glu", "hard_shrink", "soft_shrink", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "threshold",
 ]
 
 
@@ -207,6 +208,42 @@ def squareplus(x: Any, b: float = 4.0) -> Any:
     return ops.multiply(ops.add(x, ops.sqrt(ops.add(ops.square(x), bb))), 0.5)
 
 
+def glu(x: Any, axis: int = -1) -> Any:
+    """Gated linear unit: first half of ``axis`` times the sigmoid of the second half."""
+    return ops.nn.glu(x, axis=axis)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Any:
+    """``x`` where ``|x| > threshold``, else 0."""
+    return ops.nn.hard_shrink(x, _number("hard_shrink", "threshold", threshold))
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Any:
+    """``x`` moved ``threshold`` towards 0, and 0 within ``[-threshold, threshold]``."""
+    return ops.nn.soft_shrink(x, _number("soft_shrink", "threshold", threshold))
+
+
+def sparse_plus(x: Any) -> Any:
+    """0 below -1, ``(x + 1)^2 / 4`` on (-1, 1), ``x`` above: a smooth sparse ReLU."""
+    return ops.nn.sparse_plus(x)
+
+
+def sparse_sigmoid(x: Any) -> Any:
+    """0 below -1, ``(x + 1) / 2`` on (-1, 1), 1 above: a piecewise-linear sigmoid."""
+    return ops.nn.sparse_sigmoid(x)
+
+
+def sparsemax(x: Any, axis: int = -1) -> Any:
+    """Sparse probabilities: the Euclidean projection onto the simplex along ``axis``."""
+    return ops.nn.sparsemax(x, axis=axis)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Any:
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return ops.nn.threshold(x, _number("threshold", "threshold", threshold),
+                            _number("threshold", "default_value", default_value))
+
+
 @hookimpl
 def register_activations(register: Any) -> None:
     """Register every built-in activation under its Keras name (and Keras's aliases)."""
@@ -233,3 +270,10 @@ def register_activations(register: Any) -> None:
     register(hard_tanh)
     register(tanh_shrink)
     register(squareplus)
+    register(glu)
+    register(hard_shrink)
+    register(soft_shrink)
+    register(sparse_plus)
+    register(sparse_sigmoid)
+    register(sparsemax)
+    register(threshold)

@@ -51,6 +51,10 @@ from .normalization import (
     LayerNormalization,
     UnitNormalization,
 )
+from .adaptive_pooling import (  # noqa: I001
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+)
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -96,6 +100,8 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D,
           AveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
           GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+          AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+          AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
           # normalization, embedding, merging
           BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
           Embedding,

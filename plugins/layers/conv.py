@@ -124,14 +124,16 @@ class _ConvBase(Layer):
         letters = "abcde"[:len(win)]
         w = ops.einsum(f"{letters}cgf,hg->{letters}hcgf", w, eye)
         w = ops.reshape(w, (*win, groups * cg, f))
-        return ops.conv(x, w, self.strides, padding, self.dilation_rate)
+        return ops.conv(x, w, self.strides, padding, "channels_last",
+                        self.dilation_rate)
 
     def _depthwise(self, x: Any, kernel: Any, padding: str) -> Any:
         if None in tuple(x.shape[1:-1]):
             c, m = kernel.shape[-2], kernel.shape[-1]
             flat = ops.reshape(kernel, (*kernel.shape[:-2], 1, c * m))
             return self._block_conv(x, flat, c, padding)
-        return ops.depthwise_conv(x, kernel, self.strides, padding, self.dilation_rate)
+        return ops.depthwise_conv(x, kernel, self.strides, padding, "channels_last",
+                                  self.dilation_rate)
 
     def _add_bias(self, size: int) -> None:
         self.bias = self.add_weight((size,), self.bias_initializer,
@@ -193,7 +195,8 @@ class _Conv(_ConvBase):
         self._check_call(inputs, cin)
         x, padding = self._prepare(inputs)
         if self.groups == 1:
-            y = ops.conv(x, self.kernel, self.strides, padding, self.dilation_rate)
+            y = ops.conv(x, self.kernel, self.strides, padding, "channels_last",
+                         self.dilation_rate)
         elif None in tuple(x.shape[1:-1]):
             y = self._block_conv(x, self.kernel, self.groups, padding)
         else:
@@ -352,7 +355,7 @@ class _ConvTranspose(_ConvBase):
         # the full transposed convolution (every input window scattered), then Keras's
         # window of it: cropped at the start, zero-extended at the end where needed
         y = ops.conv_transpose(x, self.kernel, self.strides, "valid", None,
-                               self.dilation_rate)
+                               "channels_last", self.dilation_rate)
         for i in range(self.rank):
             eff = self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1
             op = None if self.output_padding is None else self.output_padding[i]
@@ -542,7 +545,7 @@ class _SeparableConv(_ConvBase):
         self._check_call(inputs, self.depthwise_kernel.shape[-2])
         x, padding = self._prepare(inputs)
         y = self._depthwise(x, self.depthwise_kernel, padding)
-        y = ops.conv(y, self.pointwise_kernel, 1, "valid")
+        y = ops.conv(y, self.pointwise_kernel, 1, "valid", "channels_last")
         return self._finish(y)
 
 

@@ -59,7 +59,7 @@ class _Pooling(Layer):
         check_rank(self, inputs.shape, self.rank + 2, _layout(self.rank, self.data_format))
         x = to_channels_last(inputs, self.data_format)
         pool = ops.max_pool if self._mode == "max" else ops.avg_pool
-        y = pool(x, self.pool_size, self.strides, self.padding)
+        y = pool(x, self.pool_size, self.strides, self.padding, "channels_last")
         return from_channels_last(y, self.data_format)
 
 

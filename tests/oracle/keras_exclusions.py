@@ -24,9 +24,15 @@ OPS: dict[str, str] = {
     "cond": CONTROL_FLOW,
     "fori_loop": CONTROL_FLOW,
     "map": CONTROL_FLOW,
+    "polar": "other: builds complex numbers; tensorweave has no complex dtypes",
     "scan": CONTROL_FLOW,
     "switch": CONTROL_FLOW,
     "while_loop": CONTROL_FLOW,
+}
+
+#: keras.ops.nn names (its own section: the ops.nn namespace is compared separately).
+OPS_NN: dict[str, str] = {
+    "polar": "other: builds complex numbers; tensorweave has no complex dtypes",
 }
 
 LAYERS: dict[str, str] = {
@@ -59,7 +65,7 @@ LAYER_API: dict[str, str] = {}
 SIGNATURES: dict[str, str] = {}
 
 NAMES: dict[str, dict[str, str]] = {
-    "ops": OPS, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
+    "ops": OPS, "ops.nn": OPS_NN, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
     "optimizers": OPTIMIZERS, "optimizers.schedules": SCHEDULES, "callbacks": CALLBACKS,
     "activations": ACTIVATIONS, "initializers": INITIALIZERS, "regularizers": REGULARIZERS,
     "constraints": CONSTRAINTS, "utils": UTILS, "saving": SAVING, "models": MODELS,
