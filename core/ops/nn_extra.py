@@ -138,7 +138,7 @@ def _cumsum(x: Any, axis: int) -> Any:
 def sparsemax(x: Any, axis: int = -1) -> Any:
     """Euclidean projection onto the simplex (Martins & Astudillo 2016): sparse softmax."""
     from .creation import arange
-    from .elementwise import cast, divide, greater, maximum, subtract, where
+    from .elementwise import cast, divide, greater, maximum, subtract
     from .indexing import sort
     from .reduction import sum as _sum
     from .shape import reshape
@@ -152,8 +152,13 @@ def sparsemax(x: Any, axis: int = -1) -> Any:
     r = reshape(arange(1, x.shape[ax] + 1, dtype=x.dtype), tuple(shape))
     support = greater(subtract(srt, divide(subtract(csum, 1.0), r)), 0.0)
     k = _sum(cast(support, x.dtype), axis=ax, keepdims=True)
-    tau = divide(subtract(_sum(where(support, csum, zeros_like(csum)), axis=ax,
-                               keepdims=True), 1.0), k)
+    # tau = (sum of the k largest - 1) / k: the cumulative sum *at* k. (Keras 3.15 sums the
+    # cumulative sums over the support instead, so its outputs do not sum to 1; ours are
+    # the projection, checked against a NumPy reference in tests/oracle.)
+    from .indexing import take_along_axis
+
+    at_k = take_along_axis(csum, subtract(cast(k, "int32"), 1), axis=ax)
+    tau = divide(subtract(at_k, 1.0), k)
     return maximum(subtract(x, tau), 0.0)
 
 

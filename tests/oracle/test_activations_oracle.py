@@ -26,8 +26,10 @@ EXTRA: dict[str, list[dict]] = {
     "gelu": [{"approximate": True}], "celu": [{"alpha": 2.0}], "glu": [{"axis": 0}],
     "hard_shrink": [{"threshold": 1.2}], "soft_shrink": [{"threshold": 0.1}],
     "squareplus": [{"b": 1.0}], "softmax": [{"axis": 0}], "log_softmax": [{"axis": 1}],
-    "sparsemax": [{"axis": 0}],
 }
+#: Keras 3.15's sparsemax is not a projection onto the simplex (its rows do not sum to 1);
+#: tests/oracle/test_ops_nn_oracle.py checks ours against the published formula instead.
+NOT_KERAS = {"sparsemax"}
 REQUIRED: dict[str, dict] = {"threshold": {"threshold": 0.3, "default_value": -1.0}}
 
 
@@ -45,7 +47,7 @@ def test_every_keras_activation_matches(keras: Any, close: Callable, backend: st
     assert len(names) >= 32, names
     failures = []
     with tw.backend_scope(backend):
-        for name in names:
+        for name in (n for n in names if n not in NOT_KERAS):
             for kw in [{}] + EXTRA.get(name, []):
                 kw = {**REQUIRED.get(name, {}), **kw}
                 theirs = np.asarray(getattr(keras.activations, name)(x, **kw))
@@ -75,7 +77,7 @@ def test_new_activation_gradients_match_jax(keras: Any, close: Callable) -> None
     x = np.random.default_rng(3).normal(size=(4, 6)).astype("float32")
     w = np.arange(24, dtype="float32").reshape(4, 6)[:, :3] / 10
     for name in ["glu", "sparse_plus", "soft_shrink", "hard_shrink", "sparse_sigmoid",
-                 "sparsemax", "celu", "squareplus", "tanh_shrink", "threshold"]:
+                 "celu", "squareplus", "tanh_shrink", "threshold"]:
         kw = REQUIRED.get(name, {})
         ww = w if name == "glu" else np.arange(24, dtype="float32").reshape(4, 6) / 10
         kf, tf = getattr(keras.activations, name), getattr(tw.activations, name)
