@@ -156,10 +156,26 @@ class Trainer:
             return ["output"]
         return [f"output_{i}" for i in range(len(leaves))]
 
+    def _align_to_outputs(self, tree: Any, what: str = "y") -> Any:
+        """Targets or sample weights given as a dict keyed by output name, as a list in
+        the order of the model's outputs (Keras matches them by name; a flattened dict
+        would follow the sorted keys instead)."""
+        if not isinstance(tree, dict):
+            return tree
+        names = getattr(self, "output_names", None)
+        if not names or isinstance(getattr(self, "_outputs_struct", None), dict):
+            return tree  # dict outputs: matched with the dict's keys structurally
+        if set(tree) != set(names):
+            raise InvalidArgumentError(
+                f"{self.name}: argument '{what}': expected a dict keyed by the output names "
+                f"{list(names)}, got keys {sorted(tree, key=str)}")
+        return [tree[n] for n in names]
+
     def _setup_losses_and_metrics(self, y_true: Any, y_pred: Any) -> None:
         """Resolve per-output losses and metrics once shapes are known."""
         if self._losses_per_output is not None:
             return
+        y_true = self._align_to_outputs(y_true)
         names = self._output_names_for(y_pred)
         self._out_names = names
         loss_arg = self._loss_arg
@@ -202,9 +218,27 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        if self._metric_objs is None:
-            return ["loss"]
-        return [k for k, *_ in self._metric_objs]
+        """Keras 3's names of ``model.metrics``: ``"loss"``, ``"compile_metrics"`` (the
+        metrics given to ``compile``, as one group) and the per-output losses once the
+        model has trained or evaluated. The individual log keys are in the logs and in
+        ``evaluate``'s list, ordered as :meth:`_log_order` says."""
+        if not getattr(self, "compiled", False):
+            return []
+        names = ["loss"]
+        if self._metrics_arg or self._weighted_metrics_arg:
+            names.append("compile_metrics")
+        names += [k for k, _, _, kind in self._metric_objs or [] if kind == "loss"]
+        return names
+
+    def _log_order(self) -> list[str]:
+        """Keras's order of ``evaluate``'s list (its ``_flatten_metrics_in_order``): the
+        loss, the compiled metrics logged under their own names, the per-output losses,
+        then every other key sorted (e.g. ``alpha_accuracy`` of a multi-output model)."""
+        objs = self._metric_objs or []
+        head = (["loss"] + [k for k, _, m, kind in objs
+                            if k != "loss" and kind != "loss" and k == getattr(m, "name", k)]
+                + [k for k, _, _, kind in objs if kind == "loss"])
+        return head + sorted(k for k, *_ in objs if k not in head)
 
     @property
     def metrics(self) -> list:
@@ -214,6 +248,8 @@ class Trainer:
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
                      sample_weight: Any = None, training: bool = True) -> Any:
         """Sum of the per-output losses (times ``loss_weights``) and the layers' losses."""
+        y = self._align_to_outputs(y)
+        sample_weight = self._align_to_outputs(sample_weight, "sample_weight")
         true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
         pred_leaves, _ = tree_flatten(y_pred)
         total = None
@@ -241,6 +277,8 @@ class Trainer:
 
     def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any, loss: Any,
                         batch_size: Any) -> dict:
+        y = self._align_to_outputs(y)
+        sample_weight = self._align_to_outputs(sample_weight, "sample_weight")
         true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
         pred_leaves, _ = tree_flatten(y_pred)
         logs = {}
@@ -408,7 +446,7 @@ class Trainer:
         history = cbs.history
         first_x, first_y, first_sw = _first_batch(train)
         self._build_for(_to_tensors(first_x), _to_tensors(first_y))
-        names = self.metrics_names
+        names = self._log_order()
         log_keys = list(names) + ([f"val_{n}" for n in names] if val is not None else [])
         cbs.set_model(self)
         cbs.set_params({"epochs": epochs, "steps": steps, "verbose": verbose,
@@ -481,14 +519,13 @@ class Trainer:
         verbose = 1 if verbose == "auto" else int(verbose)
         cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                       epochs=1, steps=adapter.steps, verbose=verbose,
-                                      metrics=self.metrics_names)
+                                      metrics=self._log_order())
         cbs.on_test_begin()
         logs = self._evaluate_data(adapter, cbs)
         cbs.on_test_end(logs)
         if return_dict:
             return logs
-        values = [logs[k] for k in self.metrics_names if k in logs]
-        return values[0] if len(values) == 1 else values
+        return _logs_out(self, logs, False)
 
     def evaluate_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
         return self.evaluate(generator, steps=steps, **kwargs)
@@ -591,7 +628,8 @@ def _pick_sw(sample_weight: Any, i: int) -> Any:
     if isinstance(sample_weight, (list, tuple)):
         return sample_weight[i]
     if isinstance(sample_weight, dict):
-        return list(sample_weight.values())[i]
+        leaves, _ = tree_flatten(sample_weight)  # dict outputs: the sorted keys' order
+        return leaves[i]
     return sample_weight
 
 
@@ -676,7 +714,9 @@ def _floats(logs: dict) -> dict:
 def _logs_out(model: Any, logs: dict, return_dict: bool) -> Any:
     if return_dict:
         return logs
-    values = [logs[k] for k in model.metrics_names if k in logs]
+    order = model._log_order()
+    values = [logs[k] for k in order if k in logs]
+    values += [logs[k] for k in sorted(logs) if k not in order]
     return values[0] if len(values) == 1 else values
 
 
