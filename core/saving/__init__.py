@@ -49,6 +49,8 @@ from .config import (
     deserialize_model,
     functional_config,
     functional_from_config,
+    get_custom_objects,
+    get_registered_name,
     get_registered_object,
     register_keras_serializable,
     register_serializable,
@@ -62,7 +64,8 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_fr
            "register_keras_serializable", "register_serializable", "serialize_layer",
            "deserialize_layer", "serialize_model", "deserialize_model", "functional_config",
            "functional_from_config", "get_registered_object", "registered_name",
-           "custom_object_scope", "CustomObjectScope", "FORMAT_VERSION"]
+           "custom_object_scope", "CustomObjectScope", "FORMAT_VERSION", "get_custom_objects",
+           "get_registered_name"]
 
 FORMAT_VERSION = 1
 _MAGIC = "tensorweave-model"

@@ -22,7 +22,8 @@ from ..errors import InvalidArgumentError, SerializationError, TensorweaveError
 from ..registries import custom_objects as _registered_custom
 from ..registries import register_custom_object, registry
 
-__all__ = ["register_keras_serializable", "register_serializable", "serialize_layer",
+__all__ = ["get_custom_objects", "get_registered_name", "register_keras_serializable",
+           "register_serializable", "serialize_layer",
            "deserialize_layer", "functional_config", "functional_from_config",
            "serialize_model", "deserialize_model", "registered_name", "get_registered_object",
            "custom_object_scope", "CustomObjectScope", "safe_mode_scope", "in_safe_mode"]
@@ -115,6 +116,19 @@ def register_serializable(package: str = "Custom", name: str | None = None) -> A
 register_keras_serializable = register_serializable
 
 
+def get_custom_objects() -> dict:
+    """The global registry of custom objects (``name -> object``); adding to it makes a
+    name loadable, as Keras's ``get_custom_objects()`` dict does."""
+    from ..registries import custom_objects
+
+    return custom_objects
+
+
+def get_registered_name(obj: Any) -> str:
+    """The name ``obj`` is saved under (``"package>Name"`` when registered)."""
+    return registered_name(obj)
+
+
 def registered_name(obj: Any) -> str:
     """The name a file stores for ``obj``: ``"package>Name"`` when registered, else the
     class (or function) name."""
@@ -151,13 +165,14 @@ def _check_name(name: Any) -> str:
 
 
 def get_registered_object(name: str, custom_objects: dict | None = None,
+                          module_objects: dict | None = None,
                           kinds: tuple[str, ...] = ("layers", "models")) -> Any:
     """The class a config names: ``custom_objects``, then the custom-object scope, then
-    the registered custom objects, then the plugin registries of ``kinds``. Never an
-    import."""
+    ``module_objects``, then the registered custom objects, then the plugin registries of
+    ``kinds``. Never an import; an unknown name raises (Keras returns None)."""
     name = _check_name(name)
     short = name.split(">", 1)[-1]
-    for table in (custom_objects or {}, _SCOPED_OBJECTS.get()):
+    for table in (custom_objects or {}, _SCOPED_OBJECTS.get(), module_objects or {}):
         if name in table:
             return table[name]
         if short in table:

@@ -90,22 +90,44 @@ class Model(Trainer, Layer):
                                    f"{[l.name for l in self.layers]}")
 
     def summary(self, line_length: int | None = None, positions: Any = None,
-                print_fn: Any = None, **kwargs: Any) -> None:
+                print_fn: Any = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print the layer table. ``expand_nested``, ``show_trainable`` and ``layer_range``
+        are Keras's options; ``layer_range`` (two layer names) is checked against the
+        model's layers."""
         from .summary import summary_text
 
+        if layer_range is not None:
+            names = [l.name for l in self.layers]
+            if len(layer_range) != 2 or any(n not in names for n in layer_range):
+                raise InvalidArgumentError(f"summary: argument 'layer_range': expected two "
+                                           f"layer names of {names}, got {layer_range!r}")
         text = summary_text(self, line_length or 80)
         (print_fn or print)(text)
 
     # ---- saving (implemented in tensorweave.saving) -------------------------------------------
-    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+    def save(self, filepath: Any, overwrite: bool = True, zipped: bool | None = None,
+             **kwargs: Any) -> None:
         from tensorweave.saving import save_model
 
+        if zipped is not None:
+            kwargs["zipped"] = zipped
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
-    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+    def save_weights(self, filepath: Any, overwrite: bool = True,
+                     max_shard_size: Any = None) -> None:
         from tensorweave.saving import save_weights
 
-        save_weights(self, filepath, overwrite=overwrite)
+        if max_shard_size is None:
+            save_weights(self, filepath, overwrite=overwrite)
+            return
+        import inspect
+
+        if "max_shard_size" not in inspect.signature(save_weights).parameters:
+            raise InvalidArgumentError("save_weights: argument 'max_shard_size': sharded "
+                                       "weight files are not supported by this writer; "
+                                       "leave it None")
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
         from tensorweave.saving import load_weights
@@ -159,6 +181,16 @@ class Functional(Model):
         self.input_names = [t._keras_history[0].name for t in in_leaves]
         self.output_names = [t._keras_history[0].name for t in out_leaves]
 
+    @property
+    def input(self) -> Any:
+        """The model's input tensor(s), as given to ``Model(inputs, ...)``."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The model's output tensor(s), as given to ``Model(..., outputs)``."""
+        return self._outputs_struct
+
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         in_leaves = _match_inputs(self, inputs)
         return run_nodes(self._nodes, self.inputs, in_leaves, self._outputs_struct)
@@ -196,7 +228,7 @@ def _match_inputs(model: Functional, inputs: Any) -> list:
 class Sequential(Model):
     """A linear stack of layers: ``Sequential([Dense(64), Dense(10)])`` or ``add()``."""
 
-    def __init__(self, layers: Any = None, name: str | None = None, trainable: bool = True,
+    def __init__(self, layers: Any = None, trainable: bool = True, name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(name=name, trainable=trainable)
         self._input_shape: tuple | None = None

@@ -339,3 +339,53 @@ def test_dataset_elements_have_numpy(rng: Any) -> None:
     first = next(iter(tw.data.Dataset.from_tensor_slices({"a": x}).take(1)))
     np.testing.assert_array_equal(first["a"].numpy(), x[0])
     assert type(next(ds.as_numpy_iterator())[0]) is np.ndarray
+
+
+def test_overridden_train_step_trains_as_keras_fit(keras: Any, rng: Any, close: Any) -> None:
+    """A subclass overriding train_step/test_step Keras's TF/torch way (tw.value_and_grad
+    instead of a GradientTape) trains exactly as Keras's built-in fit, and its returned
+    logs are what fit/evaluate report."""
+
+    class Custom(tw.Sequential):
+        traced = 0
+
+        def train_step(self, data: Any) -> dict:
+            Custom.traced += 1
+            x, y, sw = tw.utils.unpack_x_y_sample_weight(data)
+            params = self.trainable_variables
+
+            def loss_fn(values: Any) -> Any:
+                y_pred = self(x, training=True)
+                return self.compute_loss(x, y, y_pred, sw), y_pred
+
+            (loss, y_pred), grads = tw.value_and_grad(loss_fn, has_aux=True)(
+                [v.value for v in params])
+            self.optimizer.apply(grads, params)
+            for m in self.metrics:
+                if m.name == "loss":
+                    m.update_state(loss)
+            return self.compute_metrics(x, y, y_pred, sw)
+
+        def test_step(self, data: Any) -> dict:
+            x, y, _ = tw.utils.unpack_x_y_sample_weight(data)
+            y_pred = self(x, training=False)
+            return {"sq": tw.ops.mean(tw.ops.square(y_pred - y))}
+
+    x = rng.normal(size=(32, 5)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    keras.utils.set_random_seed(0)
+    theirs = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu"),
+                               keras.layers.Dense(2)])
+    ours = Custom([tw.Input((5,)), L.Dense(4, activation="relu"), L.Dense(2)])
+    _copy_weights(ours, theirs)
+    theirs.compile(keras.optimizers.Adam(0.01), "mse", metrics=["mae"])
+    ours.compile(tw.optimizers.Adam(0.01), "mse", metrics=["mae"])
+    h_t = theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    h_o = ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    _same_weights(close, ours, theirs, "custom train_step")
+    close(np.asarray(h_o.history["mae"]), np.asarray(h_t.history["mae"]), rtol=RTOL,
+          atol=ATOL, what="custom train_step: mae")
+    assert Custom.traced == 1  # traced once, replayed for every batch
+    sq = float(np.mean((np.asarray(theirs.predict(x, verbose=0)) - y) ** 2))
+    close(np.float64(ours.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)["sq"]),
+          np.float64(sq), rtol=RTOL, atol=ATOL, what="custom test_step")
