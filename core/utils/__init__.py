@@ -32,11 +32,12 @@ __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "n
            "unpack_x_y_sample_weight", "custom_object_scope", "CustomObjectScope",
            "get_custom_objects", "get_registered_name", "get_registered_object",
            "register_keras_serializable", "timeseries_dataset_from_array", "split_dataset",
-           "Progbar"]
+           "Progbar", "serialize_keras_object", "deserialize_keras_object"]
 
 # Keras's serialization names, also in keras.utils; they live in tensorweave.saving
 _SAVING_NAMES = ("custom_object_scope", "CustomObjectScope", "get_custom_objects",
-                 "get_registered_name", "get_registered_object", "register_keras_serializable")
+                 "get_registered_name", "get_registered_object", "register_keras_serializable",
+                 "serialize_keras_object", "deserialize_keras_object")
 _DATA_NAMES = {"timeseries_dataset_from_array": "timeseries", "split_dataset": "timeseries",
                "Progbar": "progbar"}
 
@@ -63,11 +64,16 @@ def set_random_seed(seed: int) -> None:
     tw_random.set_seed(seed)
 
 
-def clear_session() -> None:
-    """Reset automatic layer names, as ``keras.backend.clear_session``."""
+def clear_session(free_memory: bool = True) -> None:
+    """Reset automatic layer names, as ``keras.backend.clear_session``; with
+    ``free_memory`` also run Python's garbage collector (Keras's meaning)."""
     from tensorweave.plugins.layers.base import clear_session as _clear
 
     _clear()
+    if free_memory:
+        import gc
+
+        gc.collect()
 
 
 def __getattr__(name: str) -> Any:

@@ -219,3 +219,41 @@ def test_boston_housing_split_as_keras(tmp_path: Any, monkeypatch: Any) -> None:
         boston_housing.load_data()
     with pytest.raises(InvalidArgumentError):
         boston_housing.load_data(str(tmp_path), test_split=1.0)
+
+
+def test_serialize_keras_object_format(keras: Any) -> None:
+    """Keras's envelope (module, class_name, registered_name) for layers, initializers,
+    losses, optimizers, activations and plain values; Keras's own dicts load back."""
+    pairs = [
+        (lambda lib: lib.layers.Dense(2), "layers"),
+        (lambda lib: lib.initializers.GlorotUniform(seed=1), "initializers"),
+        (lambda lib: lib.losses.MeanSquaredError(), "losses"),
+        (lambda lib: lib.optimizers.SGD(0.1), "optimizers"),
+        (lambda lib: lib.activations.relu, "activations"),
+        (lambda lib: [1, (2, 3), {"a": None}, "relu"], "values"),
+    ]
+    for make, what in pairs:
+        theirs = keras.saving.serialize_keras_object(make(keras))
+        ours = tw.saving.serialize_keras_object(make(tw))
+        if isinstance(theirs, dict):
+            for key in ("module", "class_name", "registered_name"):
+                assert ours[key] == theirs[key], (what, key)
+            assert isinstance(ours["config"], type(theirs["config"])), what
+        else:
+            assert ours == theirs, what
+        back = tw.saving.deserialize_keras_object(ours)
+        assert type(back) is type(make(tw)) or back is make(tw), what
+    assert tw.utils.serialize_keras_object is tw.saving.serialize_keras_object
+    # Keras's dicts (their configs) deserialize into our objects
+    loaded = tw.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(keras.losses.MeanSquaredError()))
+    assert isinstance(loaded, tw.losses.MeanSquaredError)
+    fn = tw.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(keras.activations.relu))
+    assert fn is tw.activations.relu
+    opt = tw.saving.deserialize_keras_object(
+        {"module": "keras.optimizers", "class_name": "SGD",
+         "config": {"learning_rate": 0.25, "momentum": 0.5}, "registered_name": None})
+    assert isinstance(opt, tw.optimizers.SGD) and abs(float(opt.learning_rate) - 0.25) < 1e-7
+    with pytest.raises(tw.errors.SerializationError):
+        tw.saving.deserialize_keras_object({"class_name": "os.system", "config": {}})
