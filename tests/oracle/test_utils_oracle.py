@@ -257,3 +257,43 @@ def test_serialize_keras_object_format(keras: Any) -> None:
     assert isinstance(opt, tw.optimizers.SGD) and abs(float(opt.learning_rate) - 0.25) < 1e-7
     with pytest.raises(tw.errors.SerializationError):
         tw.saving.deserialize_keras_object({"class_name": "os.system", "config": {}})
+
+
+def test_text_dataset_from_directory(keras: Any, tmp_path: Any) -> None:
+    """The files, their order after the seeded shuffle and their labels are Keras's own
+    ``index_directory``'s (pure Python in Keras); texts are the files' bytes (format "tf")
+    or str ("grain"), cut to max_length; Keras's validation split."""
+    from keras.src.utils import dataset_utils
+
+    for cls, n in (("neg", 4), ("pos", 3), ("zzz", 2)):
+        (tmp_path / cls / "nested").mkdir(parents=True)
+        for i in range(n):
+            where = tmp_path / cls / ("nested" if i % 2 else "") / f"f{i}.txt"
+            where.write_text(f"{cls} text {i} é", encoding="utf-8")
+        (tmp_path / cls / "skip.md").write_text("not a txt")
+    k_paths, k_labels, k_names = dataset_utils.index_directory(
+        str(tmp_path), "inferred", formats=(".txt",), shuffle=True, seed=3)
+    ds = tw.utils.text_dataset_from_directory(tmp_path, batch_size=None, shuffle=True, seed=3,
+                                              verbose=False)
+    assert ds.file_paths == list(k_paths) and ds.class_names == list(k_names)
+    flat = tw.utils.text_dataset_from_directory(tmp_path, batch_size=4, shuffle=False,
+                                                verbose=False, max_length=9)
+    k_plain, k_plain_labels, _ = dataset_utils.index_directory(
+        str(tmp_path), "inferred", formats=(".txt",), shuffle=False)
+    texts = [t for x, _ in flat.as_numpy_iterator() for t in x]
+    labels = [int(v) for _, y in flat.as_numpy_iterator() for v in y]
+    assert texts == [open(p, "rb").read()[:9] for p in k_plain]
+    assert labels == [int(v) for v in k_plain_labels]
+    grain = tw.utils.text_dataset_from_directory(tmp_path, batch_size=None, shuffle=False,
+                                                 format="grain", verbose=False, max_length=12)
+    assert [str(x) for x, _ in grain.as_numpy_iterator()] == \
+        [open(p, encoding="utf-8").read()[:12] for p in k_plain]
+    train, val = tw.utils.text_dataset_from_directory(
+        tmp_path, seed=3, validation_split=0.3, subset="both", verbose=False,
+        label_mode="categorical")
+    n_val = int(0.3 * len(k_paths))
+    assert val.file_paths == list(k_paths[-n_val:]) and len(train.file_paths) == 9 - n_val
+    with pytest.raises(InvalidArgumentError):
+        tw.utils.text_dataset_from_directory(tmp_path, validation_split=0.2, subset="training")
+    with pytest.raises(InvalidArgumentError):
+        tw.utils.text_dataset_from_directory(tmp_path, label_mode="binary", verbose=False)
