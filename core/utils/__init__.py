@@ -33,14 +33,15 @@ __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "n
            "get_custom_objects", "get_registered_name", "get_registered_object",
            "register_keras_serializable", "timeseries_dataset_from_array", "split_dataset",
            "Progbar", "serialize_keras_object", "deserialize_keras_object",
-           "text_dataset_from_directory"]
+           "text_dataset_from_directory", "audio_dataset_from_directory"]
 
 # Keras's serialization names, also in keras.utils; they live in tensorweave.saving
 _SAVING_NAMES = ("custom_object_scope", "CustomObjectScope", "get_custom_objects",
                  "get_registered_name", "get_registered_object", "register_keras_serializable",
                  "serialize_keras_object", "deserialize_keras_object")
 _DATA_NAMES = {"timeseries_dataset_from_array": "timeseries", "split_dataset": "timeseries",
-               "Progbar": "progbar", "text_dataset_from_directory": "text_dataset"}
+               "Progbar": "progbar", "text_dataset_from_directory": "text_dataset",
+               "audio_dataset_from_directory": "audio_dataset"}
 
 # Keras puts its image helpers in keras.utils too; they load on first use (NumPy + Pillow).
 _IMAGE_NAMES = {"load_img": "image_utils", "img_to_array": "image_utils",

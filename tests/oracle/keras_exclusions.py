@@ -47,7 +47,11 @@ ACTIVATIONS: dict[str, str] = {}
 INITIALIZERS: dict[str, str] = {}
 REGULARIZERS: dict[str, str] = {}
 CONSTRAINTS: dict[str, str] = {}
-UTILS: dict[str, str] = {}
+UTILS: dict[str, str] = {
+    "FeatureSpace": "other: composes StringLookup, IntegerLookup, Hashing, HashedCrossing, "
+                    "Discretization and CategoryEncoding, none of which tensorweave has "
+                    "(tw.layers offers only Normalization of these); it can follow them",
+}
 SAVING: dict[str, str] = {}
 MODELS: dict[str, str] = {}
 RANDOM: dict[str, str] = {}

@@ -297,3 +297,61 @@ def test_text_dataset_from_directory(keras: Any, tmp_path: Any) -> None:
         tw.utils.text_dataset_from_directory(tmp_path, validation_split=0.2, subset="training")
     with pytest.raises(InvalidArgumentError):
         tw.utils.text_dataset_from_directory(tmp_path, label_mode="binary", verbose=False)
+
+
+def _write_wav(path: Any, samples: np.ndarray, rate: int = 8000) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(samples.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.astype("<i2").tobytes())
+
+
+def test_audio_dataset_from_directory(keras: Any, tmp_path: Any) -> None:
+    """Keras's file order (its index_directory) and tf.audio.decode_wav's scaling
+    (int16 / 32768), zero-padding per batch (padded_batch) or to
+    output_sequence_length; Keras itself needs TensorFlow to decode."""
+    from keras.src.utils import dataset_utils
+
+    data_rng = np.random.default_rng(5)
+    arrays = {}
+    for cls, lengths in (("dog", (5, 9, 7)), ("cat", (6, 4))):
+        (tmp_path / cls).mkdir()
+        for i, n in enumerate(lengths):
+            a = data_rng.integers(-32768, 32767, size=(n, 2)).astype("int16")
+            path = tmp_path / cls / f"w{i}.wav"
+            _write_wav(path, a)
+            arrays[str(path)] = a
+    with pytest.raises(ImportError):
+        keras.utils.audio_dataset_from_directory(str(tmp_path))
+    k_paths, k_labels, k_names = dataset_utils.index_directory(
+        str(tmp_path), "inferred", formats=(".wav",), shuffle=True, seed=2)
+    ds = tw.utils.audio_dataset_from_directory(tmp_path, batch_size=2, seed=2, shuffle=False,
+                                               verbose=False)
+    plain, plain_labels, _ = dataset_utils.index_directory(
+        str(tmp_path), "inferred", formats=(".wav",), shuffle=False)
+    batches = list(ds.as_numpy_iterator())
+    for b, (x, y) in enumerate(batches):
+        group = plain[2 * b:2 * b + 2]
+        longest = max(len(arrays[p]) for p in group)
+        assert x.shape == (len(group), longest, 2) and x.dtype == np.float32
+        for j, p in enumerate(group):
+            a = arrays[p].astype("float32") / 32768.0
+            np.testing.assert_array_equal(x[j, :len(a)], a)
+            assert not x[j, len(a):].any()
+        assert y.tolist() == [int(v) for v in plain_labels[2 * b:2 * b + 2]]
+    shuffled = tw.utils.audio_dataset_from_directory(tmp_path, seed=2, verbose=False)
+    assert shuffled.file_paths == list(k_paths) and shuffled.class_names == list(k_names)
+    fixed = tw.utils.audio_dataset_from_directory(tmp_path, batch_size=None, shuffle=False,
+                                                  output_sequence_length=6, verbose=False)
+    for (x, _), p in zip(fixed.as_numpy_iterator(), plain, strict=True):
+        a = arrays[p][:6].astype("float32") / 32768.0
+        np.testing.assert_array_equal(x[:len(a)], a)
+        assert x.shape == (6, 2)
+    with pytest.raises(InvalidArgumentError):
+        tw.utils.audio_dataset_from_directory(tmp_path, ragged=True, verbose=False)
+    with pytest.raises(InvalidArgumentError):
+        list(tw.utils.audio_dataset_from_directory(tmp_path, sampling_rate=16000,
+                                                   verbose=False))
