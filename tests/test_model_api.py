@@ -371,3 +371,20 @@ def test_dict_targets_need_every_output_name_and_weights_match_targets():
     with pytest.raises(InvalidArgumentError, match="sample_weight"):
         model.fit(((x, [np.ones((4, 1)), np.ones((4, 2))]) for _ in range(2)),
                   sample_weight=np.ones(4), verbose=0)
+
+
+def test_summary_keras_options(capsys):
+    inner = tw.Sequential([tw.Input((4,)), layers.Dense(3, name="i1")], name="inner")
+    model = tw.Sequential([tw.Input((5,)), layers.Dense(4, name="d0"), inner,
+                           layers.Dense(1, name="out")])
+    model.layers[0].trainable = False
+    model.summary(expand_nested=True, show_trainable=True)
+    text = capsys.readouterr().out
+    assert "i1 (Dense)" in text and "Trainable" in text
+    d0 = next(line for line in text.splitlines() if line.startswith("d0 "))
+    assert d0.rstrip().endswith("N")
+    model.summary(layer_range=["inner", "out"])
+    text = capsys.readouterr().out
+    assert "d0 (Dense)" not in text and "out (Dense)" in text
+    with pytest.raises(InvalidArgumentError, match="layer_range"):
+        model.summary(layer_range=["out", "d0"])

@@ -92,17 +92,20 @@ class Model(Trainer, Layer):
     def summary(self, line_length: int | None = None, positions: Any = None,
                 print_fn: Any = None, expand_nested: bool = False,
                 show_trainable: bool = False, layer_range: Any = None) -> None:
-        """Print the layer table. ``expand_nested``, ``show_trainable`` and ``layer_range``
-        are Keras's options; ``layer_range`` (two layer names) is checked against the
-        model's layers."""
-        from .summary import summary_text
+        """Print the layer table (Keras's options: column ``positions``, nested models'
+        layers with ``expand_nested``, a Trainable column with ``show_trainable``, the rows
+        between two layer names with ``layer_range``)."""
+        from .summary import _rows, summary_text
 
         if layer_range is not None:
-            names = [l.name for l in self.layers]
-            if len(layer_range) != 2 or any(n not in names for n in layer_range):
+            names = [r[0].name for r in _rows(self, {}, expand_nested, 0)]
+            if len(layer_range) != 2 or any(n not in names for n in layer_range) or \
+                    names.index(layer_range[0]) > names.index(layer_range[1]):
                 raise InvalidArgumentError(f"summary: argument 'layer_range': expected two "
-                                           f"layer names of {names}, got {layer_range!r}")
-        text = summary_text(self, line_length or 80)
+                                           f"layer names of {names} in order, got "
+                                           f"{layer_range!r}")
+        text = summary_text(self, line_length or 80, positions, expand_nested, show_trainable,
+                            layer_range)
         (print_fn or print)(text)
 
     # ---- saving (implemented in tensorweave.saving) -------------------------------------------
