@@ -151,6 +151,11 @@ class Trainer:
                                    "model.compile(optimizer=..., loss=...)")
 
     def _output_names_for(self, y_pred: Any) -> list[str]:
+        if isinstance(y_pred, dict) and all(not isinstance(v, (dict, list, tuple))
+                                            for v in y_pred.values()):
+            # dict outputs: named by their keys, in the flattened (sorted) order, as
+            # Keras matches losses, metrics and targets with a dict of outputs
+            return [str(k) for k in sorted(y_pred, key=repr)]
         leaves, _ = tree_flatten(y_pred)
         names = getattr(self, "output_names", None)
         if names and len(names) == len(leaves):
@@ -197,7 +202,12 @@ class Trainer:
         loss_tracker = _metric_class("Mean")(name="loss")
         metric_objs.append(("loss", None, loss_tracker, False))
         if len(names) > 1:
-            for i, n in enumerate(names):
+            order = list(range(len(names)))
+            if isinstance(loss_arg, dict):  # Keras lists them in the loss dict's order
+                order.sort(key=lambda i: list(loss_arg).index(names[i])
+                           if names[i] in loss_arg else len(names))
+            for i in order:
+                n = names[i]
                 if self._losses_per_output[i] is not None:
                     metric_objs.append((f"{n}_loss", i, _metric_class("Mean")(name=f"{n}_loss"),
                                         "loss"))

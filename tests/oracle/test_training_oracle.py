@@ -64,7 +64,9 @@ def _run(model: Any, lib: Any, compile_kw: Any, fit_kw: dict, eval_args: tuple,
             "names": list(model.metrics_names),
             "eval": _evaluate(model, eval_args, return_dict=True),
             "eval_list": _evaluate(model, eval_args),
-            "pred": [np.asarray(p) for p in (pred if isinstance(pred, list) else [pred])]}
+            "pred": [np.asarray(p) for p in (
+                [pred[k] for k in sorted(pred)] if isinstance(pred, dict) else
+                pred if isinstance(pred, list) else [pred])]}
 
 
 def _check(close: Any, ours: dict, theirs: dict, what: str) -> None:
@@ -191,6 +193,37 @@ def test_multi_output_targets_matched_by_name(keras: Any, rng: Any, close: Any) 
             ours, _ = _pair(keras, _two_outputs)
             _check(close, _run(ours, tw, _multi_compile, {"x": x, "batch_size": 8, **fit_kw},
                                eval_args, x[:4]), ref, what)
+
+
+def test_dict_outputs_matched_by_key(keras: Any, rng: Any, close: Any) -> None:
+    """A model whose outputs are a dict: losses, metrics, targets and log names by key."""
+    x, yz, ya, swz, _ = _multi_data(rng)
+
+    def build(lib: Any, layers: Any) -> Any:
+        inp = lib.Input((4,))
+        h = layers.Dense(5, activation="tanh", name="hidden")(inp)
+        return lib.Model(inp, {"zz": layers.Dense(1, name="d1")(h),
+                               "aa": layers.Dense(3, activation="softmax", name="d2")(h)})
+
+    def comp(lib: Any) -> dict:
+        return {"optimizer": lib.optimizers.SGD(0.05),
+                "loss": {"zz": "mse", "aa": "categorical_crossentropy"},
+                "loss_weights": {"zz": 2.0, "aa": 0.5},
+                "metrics": {"aa": ["accuracy"], "zz": ["mae"]}}
+
+    keras.utils.set_random_seed(0)
+    theirs, ours = build(keras, keras.layers), build(tw, L)
+    for layer in theirs.layers:  # by name: the two list a dict's output layers differently
+        ours.get_layer(layer.name).set_weights([np.asarray(w) for w in layer.get_weights()])
+    fit = {"x": x, "y": {"zz": yz, "aa": ya}, "batch_size": 8,
+           "sample_weight": {"zz": swz, "aa": swz}}
+    args = (x, {"aa": ya, "zz": yz})
+    r_ours = _run(ours, tw, comp, fit, args, x[:4])
+    r_theirs = _run(theirs, keras, comp, fit, args, x[:4])
+    by_name = {layer.name: layer for layer in ours.layers}
+    r_ours["weights"] = [np.asarray(w) for layer in theirs.layers
+                         for w in by_name[layer.name].get_weights()]
+    _check(close, r_ours, r_theirs, "dict outputs")
 
 
 class _Seq:
