@@ -203,7 +203,9 @@ class Trainer:
         metric_objs.append(("loss", None, loss_tracker, False))
         if len(names) > 1:
             order = list(range(len(names)))
-            if isinstance(loss_arg, dict):  # Keras lists them in the loss dict's order
+            if isinstance(loss_arg, dict) and isinstance(y_pred, dict):
+                # dict outputs: Keras lists them in the loss dict's order (list outputs:
+                # in the outputs' order)
                 order.sort(key=lambda i: list(loss_arg).index(names[i])
                            if names[i] in loss_arg else len(names))
             for i in order:
