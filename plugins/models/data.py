@@ -31,6 +31,8 @@ def to_numpy_tree(data: Any) -> Any:
     out = []
     for x in leaves:
         a = x if type(x) is np.ndarray else to_host(x)
+        if type(a) is not np.ndarray and isinstance(a, np.ndarray):
+            a = a.view(np.ndarray)  # e.g. a tw.data element: plain arrays take the fast path
         if a.dtype == np.float64:
             a = a.astype(np.float32)
         out.append(a)
