@@ -273,3 +273,118 @@ def test_functional_layer_returning_its_input_stays_in_the_graph():
     assert any(layer is tap for layer in m.layers)
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     np.testing.assert_allclose(m.predict(x, verbose=0), m.layers[-1](x).numpy(), rtol=1e-6)
+
+
+# ---- the Keras 3 Model API: overridable steps, stateless helpers, state trees -----------------
+class _CountingStep(tw.Sequential):
+    """A train_step override written as Keras's "customizing fit" guide does (without a
+    GradientTape: tw.value_and_grad over the trainable values)."""
+
+    def train_step(self, data):
+        x, y, sw = tw.utils.unpack_x_y_sample_weight(data)
+        params = self.trainable_variables
+
+        def loss_fn(values):
+            y_pred = self(x, training=True)
+            return self.compute_loss(x, y, y_pred, sw), y_pred
+
+        (loss, y_pred), grads = tw.value_and_grad(loss_fn, has_aux=True)(
+            [v.value for v in params])
+        self.optimizer.apply(grads, params)
+        self.metrics[0].update_state(loss)
+        logs = self.compute_metrics(x, y, y_pred, sw)
+        logs["twice_loss"] = loss * 2.0
+        return logs
+
+
+def test_overridden_train_step_matches_the_built_in_step_on_every_backend(tw_backend):
+    x, y = _toy(32)
+
+    def build(cls):
+        tw.utils.set_random_seed(1)
+        model = cls([tw.Input((4,)), layers.Dense(3, activation="softmax")])
+        model.compile(tw.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    custom, plain = build(_CountingStep), build(tw.Sequential)
+    plain.set_weights(custom.get_weights())
+    h_c = custom.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    h_p = plain.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(custom.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_c.history["accuracy"], h_p.history["accuracy"])
+    assert "twice_loss" in h_c.history
+
+
+def test_make_functions_state_tree_and_stateless_helpers(tw_backend):
+    x, y = _toy(16)
+    model = tw.Sequential([tw.Input((4,)), layers.Dense(3), layers.BatchNormalization(),
+                           layers.Softmax()])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "compile_metrics"]
+    assert model.run_eagerly is False and model.jit_compile is True
+    logs = model.make_train_function()((x, y))
+    assert set(logs) == {"loss", "accuracy"}
+    assert model.make_train_function() is model.train_function
+    assert model.make_predict_function()(x).shape == (16, 3)
+    tree = model.get_state_tree("numpy_array")
+    assert set(tree) == {"trainable_variables", "non_trainable_variables",
+                         "optimizer_variables", "metrics_variables"}
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, verbose=0)
+    model.set_state_tree(tree)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(InvalidArgumentError):
+        model.set_state_tree({"weights": {}})
+    values = ([v.value for v in model.trainable_variables],
+              [v.value for v in model.non_trainable_variables],
+              [v.value for v in model.metrics_variables])
+    (loss, (y_pred, non_trainable, _)), grads = tw.value_and_grad(
+        model.compute_loss_and_updates, has_aux=True)(*values, x, y, None, True)
+    assert tuple(y_pred.shape) == (16, 3) and len(grads) == len(values[0])
+    assert any(float(tw.ops.max(tw.ops.abs(g))) > 0 for g in grads)
+    # the moving statistics moved in training mode, but no variable was assigned
+    assert not np.allclose(tw.ops.convert_to_numpy(non_trainable[0]),
+                           tw.ops.convert_to_numpy(values[1][0]))
+    np.testing.assert_array_equal(model.get_weights()[2], before[2])
+    eval_loss, _ = model.stateless_compute_loss(*values, x=x, y=y, y_pred=model(x))
+    np.testing.assert_allclose(float(eval_loss),
+                               model.evaluate(x, y, batch_size=16, verbose=0)[0], rtol=1e-5)
+    config = model.get_compile_config()
+    clone = tw.models.clone_model(model)
+    clone.compile_from_config(config)
+    assert type(clone.optimizer) is type(model.optimizer) and clone.compiled
+
+
+def test_dict_targets_need_every_output_name_and_weights_match_targets():
+    inp = tw.Input((3,))
+    model = tw.Model(inp, [layers.Dense(1, name="b")(inp), layers.Dense(2, name="a")(inp)])
+    model.compile("sgd", "mse")
+    x = np.ones((4, 3), "float32")
+    with pytest.raises(InvalidArgumentError, match="output names"):
+        model.fit(x, {"a": np.ones((4, 2)), "c": np.ones((4, 1))}, verbose=0)
+    with pytest.raises(InvalidArgumentError, match="sample_weight"):
+        model.fit(x, {"a": np.ones((4, 2)), "b": np.ones((4, 1))},
+                  sample_weight=[np.ones(4)] * 3, verbose=0)
+    with pytest.raises(InvalidArgumentError, match="sample_weight"):
+        model.fit(((x, [np.ones((4, 1)), np.ones((4, 2))]) for _ in range(2)),
+                  sample_weight=np.ones(4), verbose=0)
+
+
+def test_summary_keras_options(capsys):
+    inner = tw.Sequential([tw.Input((4,)), layers.Dense(3, name="i1")], name="inner")
+    model = tw.Sequential([tw.Input((5,)), layers.Dense(4, name="d0"), inner,
+                           layers.Dense(1, name="out")])
+    model.layers[0].trainable = False
+    model.summary(expand_nested=True, show_trainable=True)
+    text = capsys.readouterr().out
+    assert "i1 (Dense)" in text and "Trainable" in text
+    d0 = next(line for line in text.splitlines() if line.startswith("d0 "))
+    assert d0.rstrip().endswith("N")
+    model.summary(layer_range=["inner", "out"])
+    text = capsys.readouterr().out
+    assert "d0 (Dense)" not in text and "out (Dense)" in text
+    with pytest.raises(InvalidArgumentError, match="layer_range"):
+        model.summary(layer_range=["out", "d0"])

@@ -112,7 +112,7 @@ class Dataset:
 
         def gen() -> Iterator:
             buf: list = []
-            for item in src:
+            for item in src._make_iter():
                 buf.append(item)
                 if len(buf) == batch_size:
                     yield _stack(buf)
@@ -141,7 +141,7 @@ class Dataset:
                                          state["epoch"] if reshuffle_each_iteration else 0])
             state["epoch"] += 1
             buf: list = []
-            for item in src:
+            for item in src._make_iter():
                 if len(buf) < buffer_size:
                     buf.append(item)
                     continue
@@ -158,7 +158,7 @@ class Dataset:
         src = self
 
         def gen() -> Iterator:
-            for item in src:
+            for item in src._make_iter():
                 yield fn(*item) if isinstance(item, tuple) else fn(item)
 
         return Dataset(gen, self._length)
@@ -167,7 +167,7 @@ class Dataset:
         src = self
 
         def gen() -> Iterator:
-            for item in src:
+            for item in src._make_iter():
                 if bool(predicate(*item) if isinstance(item, tuple) else predicate(item)):
                     yield item
 
@@ -179,7 +179,7 @@ class Dataset:
         def gen() -> Iterator:
             k = 0
             while count is None or k < count:
-                yield from src
+                yield from src._make_iter()
                 k += 1
 
         length = None if count is None or self._length is None else self._length * count
@@ -191,7 +191,7 @@ class Dataset:
         def gen() -> Iterator:
             if count <= 0:
                 return
-            for i, item in enumerate(src):
+            for i, item in enumerate(src._make_iter()):
                 yield item
                 if i + 1 >= count:
                     return
@@ -203,7 +203,7 @@ class Dataset:
         src = self
 
         def gen() -> Iterator:
-            for i, item in enumerate(src):
+            for i, item in enumerate(src._make_iter()):
                 if i >= count:
                     yield item
 
@@ -231,7 +231,7 @@ class Dataset:
 
             def worker() -> None:
                 try:
-                    for item in src:
+                    for item in src._make_iter():
                         if not put(item):
                             return
                     put(done)
@@ -263,7 +263,7 @@ class Dataset:
                 yield from store
                 return
             store.clear()
-            for item in src:
+            for item in src._make_iter():
                 store.append(item)
                 yield item
             state["full"] = True
@@ -272,6 +272,13 @@ class Dataset:
 
     # ---- iteration -------------------------------------------------------------------------
     def __iter__(self) -> Iterator:
+        """Elements as arrays with ``.numpy()`` (what ``tf.data`` tutorials call on them:
+        ``for x, y in ds.take(1): x.numpy()``)."""
+        for item in self._make_iter():
+            yield _map_structure(_element, item)
+
+    def _raw_iter(self) -> Iterator:
+        """The plain NumPy elements (what ``fit`` and the transformations consume)."""
         return self._make_iter()
 
     def __len__(self) -> int:
@@ -283,7 +290,26 @@ class Dataset:
         return -2 if self._length is None else self._length
 
     def as_numpy_iterator(self) -> Iterator:
-        return iter(self)
+        return self._make_iter()
+
+
+_ELEMENT_CLASS: Any = None
+
+
+def _element(a: Any) -> Any:
+    """A view of ``a`` whose type adds ``numpy()`` (a ``tf.Tensor``'s host copy)."""
+    global _ELEMENT_CLASS
+    if _ELEMENT_CLASS is None:
+        np = _np()
+
+        class EagerArray(np.ndarray):
+            """A dataset element: a NumPy array that also answers ``.numpy()``."""
+
+            def numpy(self) -> Any:
+                return np.asarray(self).view(np.ndarray)
+
+        _ELEMENT_CLASS = EagerArray
+    return _np().asarray(a).view(_ELEMENT_CLASS)
 
 
 class _Failure:

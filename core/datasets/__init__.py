@@ -15,7 +15,7 @@ import importlib
 from typing import Any
 
 _MODULES = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
-            "california_housing", "simulate", "idx")
+            "california_housing", "boston_housing", "simulate", "idx")
 _SIMULATE = ("make_regression", "make_classification", "make_blobs", "make_spirals",
              "make_sine_sequences", "make_moons", "make_circles")
 

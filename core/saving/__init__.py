@@ -45,15 +45,19 @@ from .atomic import write_atomic
 from .config import (
     CustomObjectScope,
     custom_object_scope,
+    deserialize_keras_object,
     deserialize_layer,
     deserialize_model,
     functional_config,
     functional_from_config,
+    get_custom_objects,
+    get_registered_name,
     get_registered_object,
     register_keras_serializable,
     register_serializable,
     registered_name,
     safe_mode_scope,
+    serialize_keras_object,
     serialize_layer,
     serialize_model,
 )
@@ -62,7 +66,8 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_fr
            "register_keras_serializable", "register_serializable", "serialize_layer",
            "deserialize_layer", "serialize_model", "deserialize_model", "functional_config",
            "functional_from_config", "get_registered_object", "registered_name",
-           "custom_object_scope", "CustomObjectScope", "FORMAT_VERSION"]
+           "custom_object_scope", "CustomObjectScope", "FORMAT_VERSION", "get_custom_objects",
+           "get_registered_name", "serialize_keras_object", "deserialize_keras_object"]
 
 FORMAT_VERSION = 1
 _MAGIC = "tensorweave-model"

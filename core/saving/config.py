@@ -22,7 +22,9 @@ from ..errors import InvalidArgumentError, SerializationError, TensorweaveError
 from ..registries import custom_objects as _registered_custom
 from ..registries import register_custom_object, registry
 
-__all__ = ["register_keras_serializable", "register_serializable", "serialize_layer",
+__all__ = ["serialize_keras_object", "deserialize_keras_object", "get_custom_objects",
+           "get_registered_name", "register_keras_serializable",
+           "register_serializable", "serialize_layer",
            "deserialize_layer", "functional_config", "functional_from_config",
            "serialize_model", "deserialize_model", "registered_name", "get_registered_object",
            "custom_object_scope", "CustomObjectScope", "safe_mode_scope", "in_safe_mode"]
@@ -115,6 +117,19 @@ def register_serializable(package: str = "Custom", name: str | None = None) -> A
 register_keras_serializable = register_serializable
 
 
+def get_custom_objects() -> dict:
+    """The global registry of custom objects (``name -> object``); adding to it makes a
+    name loadable, as Keras's ``get_custom_objects()`` dict does."""
+    from ..registries import custom_objects
+
+    return custom_objects
+
+
+def get_registered_name(obj: Any) -> str:
+    """The name ``obj`` is saved under (``"package>Name"`` when registered)."""
+    return registered_name(obj)
+
+
 def registered_name(obj: Any) -> str:
     """The name a file stores for ``obj``: ``"package>Name"`` when registered, else the
     class (or function) name."""
@@ -151,13 +166,14 @@ def _check_name(name: Any) -> str:
 
 
 def get_registered_object(name: str, custom_objects: dict | None = None,
+                          module_objects: dict | None = None,
                           kinds: tuple[str, ...] = ("layers", "models")) -> Any:
     """The class a config names: ``custom_objects``, then the custom-object scope, then
-    the registered custom objects, then the plugin registries of ``kinds``. Never an
-    import."""
+    ``module_objects``, then the registered custom objects, then the plugin registries of
+    ``kinds``. Never an import; an unknown name raises (Keras returns None)."""
     name = _check_name(name)
     short = name.split(">", 1)[-1]
-    for table in (custom_objects or {}, _SCOPED_OBJECTS.get()):
+    for table in (custom_objects or {}, _SCOPED_OBJECTS.get(), module_objects or {}):
         if name in table:
             return table[name]
         if short in table:
@@ -481,3 +497,104 @@ def deserialize_model(config: dict, custom_objects: dict | None = None,
         if config.get("build_config"):
             build_from_config(model, config["build_config"])
     return model
+
+
+# ---- Keras's generic object format ----------------------------------------------------------
+_KERAS_MODULES = {"layers": "keras.layers", "models": "keras", "losses": "keras.losses",
+                  "metrics": "keras.metrics", "optimizers": "keras.optimizers",
+                  "schedules": "keras.optimizers.schedules",
+                  "initializers": "keras.initializers", "regularizers": "keras.regularizers",
+                  "constraints": "keras.constraints", "activations": "keras.activations"}
+
+
+def _kind_of(target: Any) -> str | None:
+    for kind in _NAMED_KINDS:
+        try:
+            if registry(kind).name_of(target) is not None:
+                return kind
+        except (TensorweaveError, AttributeError):
+            continue
+    return None
+
+
+def serialize_keras_object(obj: Any) -> Any:
+    """Keras's dict for ``obj``: ``{"module", "class_name", "config", "registered_name"}``
+    for objects with ``get_config`` (nested objects in the config serialized the same
+    way), ``{"module": "builtins", "class_name": "function", "config": name, ...}`` for
+    functions; None, numbers, strings and containers of them as they are."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(serialize_keras_object(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if hasattr(obj, "dtype") and hasattr(obj, "shape") and hasattr(obj, "tolist"):
+        return {"class_name": "__numpy__", "config": {"value": obj.tolist(),
+                                                      "dtype": str(obj.dtype)}}
+    custom = _names_by_class.get(obj if isinstance(obj, type) or not hasattr(obj, "get_config")
+                                 else type(obj))
+    if not isinstance(obj, type) and callable(obj) and not hasattr(obj, "get_config"):
+        name = getattr(obj, "__name__", None)
+        if name is None:
+            raise SerializationError(f"serialize_keras_object: cannot serialize {obj!r}")
+        return {"module": "builtins", "class_name": "function",
+                "config": custom or name, "registered_name": "function"}
+    if isinstance(obj, type):
+        raise SerializationError(f"serialize_keras_object: expected an instance, got the "
+                                 f"class {obj.__name__}")
+    if not hasattr(obj, "get_config"):
+        raise SerializationError(f"serialize_keras_object: {type(obj).__name__} has no "
+                                 "get_config()")
+    cls = type(obj)
+    kind = _kind_of(cls)
+    module = _KERAS_MODULES.get(kind or "", cls.__module__)
+    return {"module": module, "class_name": cls.__name__,
+            "config": serialize_keras_object(obj.get_config()),
+            "registered_name": custom}
+
+
+def deserialize_keras_object(config: Any, custom_objects: dict | None = None,
+                             safe_mode: bool = True, **kwargs: Any) -> Any:
+    """The object a :func:`serialize_keras_object` dict (or Keras's) describes, looked up
+    by registered name or class name in ``custom_objects``, the custom-object scope and
+    the registries (never an import); plain values come back as they are."""
+    if config is None or isinstance(config, (bool, int, float)):
+        return config
+    if isinstance(config, str):
+        return config
+    if isinstance(config, (list, tuple)):
+        return type(config)(deserialize_keras_object(c, custom_objects, safe_mode)
+                            for c in config)
+    if not isinstance(config, dict):
+        raise SerializationError(f"deserialize_keras_object: expected a dict, got "
+                                 f"{type(config).__name__}")
+    if "class_name" not in config:
+        return {k: deserialize_keras_object(v, custom_objects, safe_mode)
+                for k, v in config.items()}
+    class_name = config["class_name"]
+    inner = config.get("config")
+    if class_name == "__numpy__":
+        import numpy as np
+
+        return np.asarray(inner["value"], dtype=inner["dtype"])
+    kinds = _NAMED_KINDS
+    module = config.get("module") or ""
+    for kind, mod in _KERAS_MODULES.items():
+        if module == mod:
+            kinds = (kind,) + tuple(k for k in _NAMED_KINDS if k != kind)
+            break
+    if class_name == "function":
+        return get_registered_object(str(inner), custom_objects, kinds=kinds)
+    name = config.get("registered_name") or class_name
+    try:
+        cls = get_registered_object(name, custom_objects, kinds=kinds)
+    except SerializationError:
+        cls = get_registered_object(class_name, custom_objects, kinds=kinds)
+    cfg = inner or {}
+    if isinstance(cfg, dict):
+        cfg = {k: deserialize_keras_object(v, custom_objects, safe_mode)
+               if isinstance(v, dict) and "class_name" in v else v for k, v in cfg.items()}
+    with safe_mode_scope(safe_mode):
+        if hasattr(cls, "from_config"):
+            return cls.from_config(cfg)
+        return cls(**cfg)

@@ -10,12 +10,38 @@ from .data_utils import get_file, hash_file, validate_file
 from .plotting import model_to_dot, plot_history, plot_model
 from .sequence import pad_sequences
 from .split import train_test_split
+from .training import (
+    Config,
+    disable_interactive_logging,
+    enable_interactive_logging,
+    get_source_inputs,
+    is_interactive_logging_enabled,
+    is_keras_tensor,
+    pack_x_y_sample_weight,
+    standardize_dtype,
+    unpack_x_y_sample_weight,
+)
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session", "np_utils",
            "PyDataset", "Sequence", "get_file", "hash_file", "validate_file",
            "pad_sequences", "train_test_split", "plot_history", "plot_model", "model_to_dot",
            "load_img", "img_to_array", "array_to_img", "save_img",
-           "image_dataset_from_directory"]
+           "image_dataset_from_directory", "Config", "disable_interactive_logging",
+           "enable_interactive_logging", "get_source_inputs", "is_interactive_logging_enabled",
+           "is_keras_tensor", "pack_x_y_sample_weight", "standardize_dtype",
+           "unpack_x_y_sample_weight", "custom_object_scope", "CustomObjectScope",
+           "get_custom_objects", "get_registered_name", "get_registered_object",
+           "register_keras_serializable", "timeseries_dataset_from_array", "split_dataset",
+           "Progbar", "serialize_keras_object", "deserialize_keras_object",
+           "text_dataset_from_directory", "audio_dataset_from_directory"]
+
+# Keras's serialization names, also in keras.utils; they live in tensorweave.saving
+_SAVING_NAMES = ("custom_object_scope", "CustomObjectScope", "get_custom_objects",
+                 "get_registered_name", "get_registered_object", "register_keras_serializable",
+                 "serialize_keras_object", "deserialize_keras_object")
+_DATA_NAMES = {"timeseries_dataset_from_array": "timeseries", "split_dataset": "timeseries",
+               "Progbar": "progbar", "text_dataset_from_directory": "text_dataset",
+               "audio_dataset_from_directory": "audio_dataset"}
 
 # Keras puts its image helpers in keras.utils too; they load on first use (NumPy + Pillow).
 _IMAGE_NAMES = {"load_img": "image_utils", "img_to_array": "image_utils",
@@ -40,14 +66,32 @@ def set_random_seed(seed: int) -> None:
     tw_random.set_seed(seed)
 
 
-def clear_session() -> None:
-    """Reset automatic layer names, as ``keras.backend.clear_session``."""
+def clear_session(free_memory: bool = True) -> None:
+    """Reset automatic layer names, as ``keras.backend.clear_session``; with
+    ``free_memory`` also run Python's garbage collector (Keras's meaning)."""
     from tensorweave.plugins.layers.base import clear_session as _clear
 
     _clear()
+    if free_memory:
+        import gc
+
+        gc.collect()
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SAVING_NAMES:
+        from .. import saving
+
+        value = getattr(saving, name)
+        globals()[name] = value
+        return value
+    if name in _DATA_NAMES:
+        import importlib
+
+        mod = importlib.import_module(f"tensorweave.utils.{_DATA_NAMES[name]}")
+        value = getattr(mod, name)
+        globals()[name] = value
+        return value
     if name in _IMAGE_NAMES:
         import importlib
 

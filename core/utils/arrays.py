@@ -7,11 +7,11 @@ from typing import Any
 from ..errors import InvalidArgumentError
 
 
-def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32") -> Any:
+def to_categorical(x: Any, num_classes: int | None = None, dtype: str = "float32") -> Any:
     """Class vector (ints) to a one-hot matrix, as ``keras.utils.to_categorical``."""
     import numpy as np
 
-    y = np.asarray(y.numpy() if hasattr(y, "numpy") else y)
+    y = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     if y.dtype.kind == "f":
         if not np.all(np.equal(np.mod(y, 1), 0)):
             raise InvalidArgumentError("to_categorical: labels must be whole numbers")

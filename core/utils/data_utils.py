@@ -322,10 +322,10 @@ def default_cache_dir() -> Path:
     return home()
 
 
-def get_file(fname: str | None = None, origin: str | None = None, file_hash: Any = None,
-             cache_subdir: str = "datasets", cache_dir: Any = None, extract: bool = False,
-             *, hash_algorithm: str = "auto", archive_format: str = "auto",
-             force_download: bool = False, untar: bool = False, md5_hash: str | None = None,
+def get_file(fname: str | None = None, origin: str | None = None, untar: bool = False,
+             md5_hash: str | None = None, file_hash: Any = None, cache_subdir: str = "datasets",
+             hash_algorithm: str = "auto", extract: bool = False, archive_format: str = "auto",
+             cache_dir: Any = None, force_download: bool = False, *,
              timeout: float = 60.0) -> str:
     """Download a file from ``origin`` unless it is already cached; return its path.
 

@@ -261,7 +261,7 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
                  show_layer_names: bool = True, rankdir: str = "TB",
                  expand_nested: bool = False, dpi: int = 200, subgraph: bool = False,
                  show_layer_activations: bool = False, show_trainable: bool = False,
-                 **kwargs: Any) -> str:
+                 splines: str = "ortho", **kwargs: Any) -> str:
     """The model's layer graph as Graphviz DOT text (Keras's ``model_to_dot`` arguments).
 
     Sequential and functional models show every layer and connection; a subclassed model
@@ -283,6 +283,7 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
     lines = [f'digraph "{_esc(model.name)}" {{' if not subgraph else
              f'subgraph "cluster_{_esc(model.name)}" {{',
              f'  graph [rankdir={rankdir}, dpi={int(dpi)}, concentrate=true, '
+             f'splines={_esc(str(splines))}, '
              f'label="{_esc(model.name)}", labelloc=t];',
              '  node [shape=record, fontname="Helvetica", fontsize=11, style=filled, '
              'fillcolor="#f4f6fb", color="#4a5a7a"];',
@@ -320,10 +321,10 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
 
 # ---- plot_model ----------------------------------------------------------------------------
 def plot_model(model: Any, to_file: Any = "model.png", show_shapes: bool = False,
-               show_dtype: bool = False, show_layer_names: bool = True, rankdir: str = "TB",
+               show_dtype: bool = False, show_layer_names: bool = False, rankdir: str = "TB",
                expand_nested: bool = False, dpi: int = 200,
                show_layer_activations: bool = False, show_trainable: bool = False,
-               **kwargs: Any) -> Path:
+               splines: str = "ortho", **kwargs: Any) -> Path:
     """Draw the model's layer graph to ``to_file`` (Keras's ``plot_model``).
 
     ``.dot`` / ``.gv`` files get the DOT text. Any other suffix (``.png``, ``.svg``,
@@ -337,7 +338,7 @@ def plot_model(model: Any, to_file: Any = "model.png", show_shapes: bool = False
                         show_layer_names=show_layer_names, rankdir=rankdir,
                         expand_nested=expand_nested, dpi=dpi,
                         show_layer_activations=show_layer_activations,
-                        show_trainable=show_trainable, **kwargs)
+                        show_trainable=show_trainable, splines=splines, **kwargs)
     target = Path(os.fspath(to_file))
     fmt = target.suffix[1:].lower()
     if fmt in ("dot", "gv"):

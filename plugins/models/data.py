@@ -12,6 +12,7 @@ Keras documents it); shuffling then permutes the training part each epoch.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,8 @@ def to_numpy_tree(data: Any) -> Any:
     out = []
     for x in leaves:
         a = x if type(x) is np.ndarray else to_host(x)
+        if type(a) is not np.ndarray and isinstance(a, np.ndarray):
+            a = a.view(np.ndarray)  # e.g. a tw.data element: plain arrays take the fast path
         if a.dtype == np.float64:
             a = a.astype(np.float32)
         out.append(a)
@@ -96,10 +99,12 @@ class ArrayData:
         self.n = num_samples(self.x)
         if self.y is not None and num_samples(self.y) != self.n:
             raise ShapeError(f"fit: x has {self.n} samples but y has {num_samples(self.y)}")
-        sw = None if sample_weight is None else \
-            np.asarray(to_host(sample_weight), dtype=np.float32)
+        sw = _sample_weights(sample_weight, self.y)
         if class_weight is not None:
-            sw = _class_weights(self.y, class_weight, sw)
+            if sw is not None:
+                raise InvalidArgumentError("fit: `class_weight` and `sample_weight` cannot "
+                                           "be given at the same time (as in Keras)")
+            sw = _class_weights(self.y, class_weight, None)
         self.sample_weight = sw
         self.batch_size = batch_size or 32
         self.shuffle = shuffle
@@ -118,7 +123,7 @@ class ArrayData:
         if not (self.shuffle and rng is not None):
             for start in range(0, n, bs):
                 sl = slice(start, start + bs)
-                yield _take(x, sl), _take(y, sl), None if sw is None else sw[sl]
+                yield _take(x, sl), _take(y, sl), _take(sw, sl)
             return
         if self.shuffle == "batch":
             order = np.arange(n)
@@ -131,10 +136,10 @@ class ArrayData:
         for c0 in range(0, n, chunk):
             idx = order[c0:c0 + chunk]
             cx, cy = _take(x, idx), _take(y, idx)
-            csw = None if sw is None else sw[idx]
+            csw = _take(sw, idx)
             for start in range(0, len(idx), bs):
                 sl = slice(start, start + bs)
-                yield _take(cx, sl), _take(cy, sl), None if csw is None else csw[sl]
+                yield _take(cx, sl), _take(cy, sl), _take(csw, sl)
 
     def _chunk_rows(self) -> int:
         """Rows gathered at once when shuffling: a multiple of the batch size, ~4 MiB."""
@@ -160,7 +165,7 @@ class ArrayData:
         val = ArrayData.__new__(ArrayData)
         for part, sl in ((train, head), (val, tail)):
             part.x, part.y = take(self.x, sl), take(self.y, sl)
-            part.sample_weight = None if sw is None else sw[sl]
+            part.sample_weight = take(sw, sl)
             part.n = num_samples(part.x)
             part.batch_size = self.batch_size
             part.shuffle = self.shuffle
@@ -168,29 +173,58 @@ class ArrayData:
         return train, val
 
 
+def _sample_weights(sample_weight: Any, y: Any) -> Any:
+    """Sample weights as float32 NumPy, keeping a list/dict of per-output weights (matched
+    with the targets' structure, as Keras checks)."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, (list, tuple, dict)) and not (
+            isinstance(sample_weight, (list, tuple)) and sample_weight
+            and isinstance(sample_weight[0], (int, float))):
+        if isinstance(y, dict) != isinstance(sample_weight, dict) or \
+                len(tree_flatten(y)[0]) != len(tree_flatten(sample_weight)[0]) or \
+                isinstance(y, dict) and set(y) != set(sample_weight):
+            raise InvalidArgumentError(
+                "fit: argument 'sample_weight': expected one array per output with the "
+                f"structure of `y` ({_describe(y)}), got {_describe(sample_weight)}")
+        leaves, t = tree_flatten(sample_weight)
+        return tree_unflatten(t, [np.asarray(to_host(a), dtype=np.float32) for a in leaves])
+    return np.asarray(to_host(sample_weight), dtype=np.float32)
+
+
+def _describe(tree: Any) -> str:
+    if isinstance(tree, dict):
+        return f"a dict with keys {sorted(tree)}"
+    if isinstance(tree, (list, tuple)):
+        return f"a {type(tree).__name__} of {len(tree)}"
+    return "a single array" if tree is not None else "None"
+
+
 def _class_weights(y: Any, class_weight: dict, sw: Any) -> Any:
+    """Keras's class_weight_to_sample_weights: one weight per sample from its class (the
+    argmax of one-hot targets, else the rounded label); classes not listed weigh 1."""
     leaves, _ = tree_flatten(y)
-    if len(leaves) != 1:
-        raise InvalidArgumentError("fit: class_weight needs a single output; use "
-                                   "sample_weight for multi-output models")
-    yy = leaves[0]
+    if len(leaves) != 1 or isinstance(y, (list, tuple, dict)):
+        raise InvalidArgumentError("fit: `class_weight` is only supported for models with a "
+                                   "single output (as in Keras); use sample_weight")
+    yy = np.asarray(leaves[0])
     labels = np.argmax(yy, axis=-1) if yy.ndim > 1 and yy.shape[-1] > 1 else \
         np.rint(yy.reshape(yy.shape[0], -1)[:, 0]).astype(np.int64)
-    lookup = np.ones(int(labels.max()) + 1 if labels.size else 1, dtype=np.float32)
-    for k, w in class_weight.items():
-        if int(k) < lookup.size:
-            lookup[int(k)] = w
-    weights = lookup[labels]
+    uniq, inverse = np.unique(labels.reshape(-1), return_inverse=True)
+    table = np.array([class_weight.get(int(c), 1.0) for c in uniq], dtype=np.float32)
+    weights = table[inverse.reshape(-1)].reshape(labels.shape)
     return weights if sw is None else sw * weights
 
 
 class IterableData:
     """Generators, Sequences/PyDatasets and Datasets: batches come ready-made."""
 
-    def __init__(self, source: Any, steps: int | None = None) -> None:
+    def __init__(self, source: Any, steps: int | None = None,
+                 class_weight: dict | None = None) -> None:
         self.source = source
         self._steps = steps
         self._iter: Iterator | None = None
+        self.class_weight = class_weight
 
     @property
     def steps(self) -> int | None:
@@ -220,22 +254,39 @@ class IterableData:
             # with steps_per_epoch, one iterator runs on across epochs (Keras); a new one
             # starts only when the source is exhausted
             if self._iter is None:
-                self._iter = iter(src)
+                self._iter = _iter_source(src)
             it = self._iter
         else:
-            it = iter(src)
+            it = _iter_source(src)
         count = 0
         exhausted = True
+        cw = self.class_weight
         for batch in it:
             x, y, sw = split_batch(batch)
-            yield to_numpy_tree(x), to_numpy_tree(y), \
-                None if sw is None else np.asarray(to_host(sw), dtype=np.float32)
+            y = to_numpy_tree(y)
+            sw = _sample_weights(sw, y)
+            if cw is not None and y is not None:
+                # Keras's PyDataset/tf.data adapters: class weights become the batch's
+                # sample weights
+                if sw is not None:
+                    raise InvalidArgumentError(
+                        "fit: `class_weight` and `sample_weight` cannot be given at the same "
+                        "time (the data yields (x, y, sample_weight) batches)")
+                sw = _class_weights(y, cw, None)
+            yield to_numpy_tree(x), y, sw
             count += 1
             if steps is not None and count >= steps:
                 exhausted = False
                 break
         if exhausted and it is self._iter:
             self._iter = None
+
+
+def _iter_source(src: Any) -> Iterator:
+    """A fresh iterator; a ``tw.data.Dataset`` gives its raw NumPy elements (not the
+    user-facing ones with ``.numpy()``)."""
+    raw = getattr(src, "_raw_iter", None)
+    return raw() if raw is not None else iter(src)
 
 
 def _then(it: Iterator, fn: Any) -> Iterator:
@@ -250,5 +301,13 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | No
         if y is not None:
             raise InvalidArgumentError("fit: `y` must not be given when `x` is a generator, "
                                        "Sequence or Dataset (it yields (x, y) batches)")
-        return IterableData(x, steps)
+        if sample_weight is not None:
+            raise InvalidArgumentError("fit: `sample_weight` must not be given when `x` is a "
+                                       "generator, Sequence or Dataset (it yields (x, y, "
+                                       "sample_weight) batches)")
+        if class_weight is not None and isinstance(x, types.GeneratorType):
+            raise InvalidArgumentError("fit: argument 'class_weight' is not supported for "
+                                       "Python generator inputs (as in Keras); yield (x, y, "
+                                       "sample_weight) batches instead")
+        return IterableData(x, steps, class_weight)
     return ArrayData(x, y, sample_weight, batch_size, shuffle, class_weight)

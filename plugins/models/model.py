@@ -90,10 +90,22 @@ class Model(Trainer, Layer):
                                    f"{[l.name for l in self.layers]}")
 
     def summary(self, line_length: int | None = None, positions: Any = None,
-                print_fn: Any = None, **kwargs: Any) -> None:
-        from .summary import summary_text
+                print_fn: Any = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print the layer table (Keras's options: column ``positions``, nested models'
+        layers with ``expand_nested``, a Trainable column with ``show_trainable``, the rows
+        between two layer names with ``layer_range``)."""
+        from .summary import _rows, summary_text
 
-        text = summary_text(self, line_length or 80)
+        if layer_range is not None:
+            names = [r[0].name for r in _rows(self, {}, expand_nested, 0)]
+            if len(layer_range) != 2 or any(n not in names for n in layer_range) or \
+                    names.index(layer_range[0]) > names.index(layer_range[1]):
+                raise InvalidArgumentError(f"summary: argument 'layer_range': expected two "
+                                           f"layer names of {names} in order, got "
+                                           f"{layer_range!r}")
+        text = summary_text(self, line_length or 80, positions, expand_nested, show_trainable,
+                            layer_range)
         (print_fn or print)(text)
 
     # ---- saving (implemented in tensorweave.saving) -------------------------------------------
@@ -161,6 +173,16 @@ class Functional(Model):
         self.input_names = [t._keras_history[0].name for t in in_leaves]
         self.output_names = [t._keras_history[0].name for t in out_leaves]
 
+    @property
+    def input(self) -> Any:
+        """The model's input tensor(s), as given to ``Model(inputs, ...)``."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The model's output tensor(s), as given to ``Model(..., outputs)``."""
+        return self._outputs_struct
+
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         in_leaves = _match_inputs(self, inputs)
         return run_nodes(self._nodes, self.inputs, in_leaves, self._outputs_struct)
@@ -198,7 +220,7 @@ def _match_inputs(model: Functional, inputs: Any) -> list:
 class Sequential(Model):
     """A linear stack of layers: ``Sequential([Dense(64), Dense(10)])`` or ``add()``."""
 
-    def __init__(self, layers: Any = None, name: str | None = None, trainable: bool = True,
+    def __init__(self, layers: Any = None, trainable: bool = True, name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(name=name, trainable=trainable)
         self._input_shape: tuple | None = None

@@ -34,20 +34,48 @@ def _output_shapes(model: Any) -> dict[int, Any]:
     return shapes
 
 
-def summary_text(model: Any, width: int = 80) -> str:
+def summary_text(model: Any, width: int = 80, positions: Any = None,
+                 expand_nested: bool = False, show_trainable: bool = False,
+                 layer_range: Any = None) -> str:
+    """The table: one row per layer (nested models' layers indented below theirs with
+    ``expand_nested``; a Trainable column with ``show_trainable``; only the rows from
+    ``layer_range[0]`` to ``layer_range[1]`` inclusive). ``positions``: the right edge
+    of each column, as fractions of ``width`` (all <= 1) or as character positions."""
     shapes = _output_shapes(model)
-    cols = (int(width * 0.45), int(width * 0.3), width - int(width * 0.45) - int(width * 0.3))
+    n_cols = 4 if show_trainable else 3
+    if positions is None:
+        positions = [0.45, 0.75, 1.0] if n_cols == 3 else [0.4, 0.65, 0.85, 1.0]
+    positions = list(positions)
+    if len(positions) != n_cols:
+        from tensorweave.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"summary: argument 'positions': expected {n_cols} column "
+                                   f"positions, got {positions!r}")
+    if positions[-1] <= 1:
+        positions = [int(width * p) for p in positions]
+    cols = [positions[0]] + [positions[i] - positions[i - 1] for i in range(1, n_cols)]
+    width = positions[-1]
     lines = [f'Model: "{model.name}"', "=" * width]
-    lines.append("Layer (type)".ljust(cols[0]) + "Output Shape".ljust(cols[1]) +
-                 "Param #".rjust(cols[2]))
+    header = "Layer (type)".ljust(cols[0]) + "Output Shape".ljust(cols[1]) + \
+        "Param #".rjust(cols[2])
+    if show_trainable:
+        header += "Trainable".rjust(cols[3])
+    lines.append(header)
     lines.append("=" * width)
-    for layer in model.layers:
-        label = f"{layer.name} ({type(layer).__name__})"
-        shape = shapes.get(id(layer))
+    rows = _rows(model, shapes, expand_nested, 0)
+    if layer_range is not None:
+        names = [r[0].name for r in rows]
+        start, stop = names.index(layer_range[0]), names.index(layer_range[1])
+        rows = rows[start:stop + 1]
+    for layer, shape, depth in rows:
+        label = "  " * depth + ("└ " if depth else "") + f"{layer.name} ({type(layer).__name__})"
         shape_s = _shape_str(shape) if shape is not None else "?"
         params = layer.count_params() if layer.built else 0
-        lines.append(label[:cols[0] - 1].ljust(cols[0]) + shape_s.ljust(cols[1]) +
-                     f"{params:,}".rjust(cols[2]))
+        line = label[:cols[0] - 1].ljust(cols[0]) + shape_s.ljust(cols[1]) + \
+            f"{params:,}".rjust(cols[2])
+        if show_trainable:
+            line += ("Y" if layer.trainable else "N").rjust(cols[3])
+        lines.append(line)
     lines.append("=" * width)
     total = model.count_params()
     trainable = sum(_size(w) for w in model.trainable_weights)
@@ -56,6 +84,19 @@ def summary_text(model: Any, width: int = 80) -> str:
     lines.append(f"Non-trainable params: {total - trainable:,}")
     lines.append("=" * width)
     return "\n".join(lines)
+
+
+def _rows(model: Any, shapes: dict, expand: bool, depth: int) -> list:
+    rows = []
+    for layer in model.layers:
+        rows.append((layer, shapes.get(id(layer)), depth))
+        if expand and hasattr(layer, "layers") and layer.layers:
+            try:
+                inner = _output_shapes(layer)
+            except Exception:  # noqa: BLE001  (a subclassed model may have no input yet)
+                inner = {}
+            rows.extend(_rows(layer, inner, expand, depth + 1))
+    return rows
 
 
 def _size(w: Any) -> int:

@@ -23,6 +23,7 @@ from tensorweave.graph.executor import compile_graph
 from tensorweave.graph.tracing import leaf_spec, trace, tree_flatten, tree_unflatten
 from tensorweave.graph.transforms import value_and_grad
 from tensorweave.ops._dispatch import wrap
+from tensorweave.utils.training import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from tensorweave.variables import StatelessScope
 
 from ..layers.base import training_scope
@@ -130,6 +131,7 @@ class Trainer:
         self._metrics_arg = metrics
         self._weighted_metrics_arg = weighted_metrics
         self.run_eagerly = run_eagerly
+        self.jit_compile = jit_compile
         self.compiled = True
         self._compile_config = {"optimizer": _config_of(optimizer), "loss": _config_of(loss),
                                 "loss_weights": loss_weights, "metrics": _config_of(metrics)}
@@ -141,6 +143,7 @@ class Trainer:
         self._steps: dict[Any, _Step] = {}
         self._state_vars: list | None = None
         self.stop_training = False
+        self.train_function = self.test_function = self.predict_function = None
 
     def _require_compiled(self, what: str) -> None:
         if not getattr(self, "compiled", False):
@@ -148,6 +151,11 @@ class Trainer:
                                    "model.compile(optimizer=..., loss=...)")
 
     def _output_names_for(self, y_pred: Any) -> list[str]:
+        if isinstance(y_pred, dict) and all(not isinstance(v, (dict, list, tuple))
+                                            for v in y_pred.values()):
+            # dict outputs: named by their keys, in the flattened (sorted) order, as
+            # Keras matches losses, metrics and targets with a dict of outputs
+            return [str(k) for k in sorted(y_pred, key=repr)]
         leaves, _ = tree_flatten(y_pred)
         names = getattr(self, "output_names", None)
         if names and len(names) == len(leaves):
@@ -156,10 +164,26 @@ class Trainer:
             return ["output"]
         return [f"output_{i}" for i in range(len(leaves))]
 
+    def _align_to_outputs(self, tree: Any, what: str = "y") -> Any:
+        """Targets or sample weights given as a dict keyed by output name, as a list in
+        the order of the model's outputs (Keras matches them by name; a flattened dict
+        would follow the sorted keys instead)."""
+        if not isinstance(tree, dict):
+            return tree
+        names = getattr(self, "output_names", None)
+        if not names or isinstance(getattr(self, "_outputs_struct", None), dict):
+            return tree  # dict outputs: matched with the dict's keys structurally
+        if set(tree) != set(names):
+            raise InvalidArgumentError(
+                f"{self.name}: argument '{what}': expected a dict keyed by the output names "
+                f"{list(names)}, got keys {sorted(tree, key=str)}")
+        return [tree[n] for n in names]
+
     def _setup_losses_and_metrics(self, y_true: Any, y_pred: Any) -> None:
         """Resolve per-output losses and metrics once shapes are known."""
         if self._losses_per_output is not None:
             return
+        y_true = self._align_to_outputs(y_true)
         names = self._output_names_for(y_pred)
         self._out_names = names
         loss_arg = self._loss_arg
@@ -178,7 +202,14 @@ class Trainer:
         loss_tracker = _metric_class("Mean")(name="loss")
         metric_objs.append(("loss", None, loss_tracker, False))
         if len(names) > 1:
-            for i, n in enumerate(names):
+            order = list(range(len(names)))
+            if isinstance(loss_arg, dict) and isinstance(y_pred, dict):
+                # dict outputs: Keras lists them in the loss dict's order (list outputs:
+                # in the outputs' order)
+                order.sort(key=lambda i: list(loss_arg).index(names[i])
+                           if names[i] in loss_arg else len(names))
+            for i in order:
+                n = names[i]
                 if self._losses_per_output[i] is not None:
                     metric_objs.append((f"{n}_loss", i, _metric_class("Mean")(name=f"{n}_loss"),
                                         "loss"))
@@ -202,9 +233,27 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        if self._metric_objs is None:
-            return ["loss"]
-        return [k for k, *_ in self._metric_objs]
+        """Keras 3's names of ``model.metrics``: ``"loss"``, ``"compile_metrics"`` (the
+        metrics given to ``compile``, as one group) and the per-output losses once the
+        model has trained or evaluated. The individual log keys are in the logs and in
+        ``evaluate``'s list, ordered as :meth:`_log_order` says."""
+        if not getattr(self, "compiled", False):
+            return []
+        names = ["loss"]
+        if self._metrics_arg or self._weighted_metrics_arg:
+            names.append("compile_metrics")
+        names += [k for k, _, _, kind in self._metric_objs or [] if kind == "loss"]
+        return names
+
+    def _log_order(self) -> list[str]:
+        """Keras's order of ``evaluate``'s list (its ``_flatten_metrics_in_order``): the
+        loss, the compiled metrics logged under their own names, the per-output losses,
+        then every other key sorted (e.g. ``alpha_accuracy`` of a multi-output model)."""
+        objs = self._metric_objs or []
+        head = (["loss"] + [k for k, _, m, kind in objs
+                            if k != "loss" and kind != "loss" and k == getattr(m, "name", k)]
+                + [k for k, _, _, kind in objs if kind == "loss"])
+        return head + sorted(k for k, *_ in objs if k not in head)
 
     @property
     def metrics(self) -> list:
@@ -214,6 +263,8 @@ class Trainer:
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
                      sample_weight: Any = None, training: bool = True) -> Any:
         """Sum of the per-output losses (times ``loss_weights``) and the layers' losses."""
+        y = self._align_to_outputs(y)
+        sample_weight = self._align_to_outputs(sample_weight, "sample_weight")
         true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
         pred_leaves, _ = tree_flatten(y_pred)
         total = None
@@ -241,6 +292,8 @@ class Trainer:
 
     def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any, loss: Any,
                         batch_size: Any) -> dict:
+        y = self._align_to_outputs(y)
+        sample_weight = self._align_to_outputs(sample_weight, "sample_weight")
         true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
         pred_leaves, _ = tree_flatten(y_pred)
         logs = {}
@@ -255,6 +308,239 @@ class Trainer:
                 m.update_state(true_leaves[i], pred_leaves[i], sample_weight=sw)
             logs[key] = m.result()
         return logs
+
+    # ---- the overridable steps (Keras's "customizing what happens in fit") -------------
+    def train_step(self, data: Any) -> dict:
+        """One training step on a batch ``data`` (``(x,)``, ``(x, y)`` or ``(x, y,
+        sample_weight)``); returns the logs (``{name: scalar}``).
+
+        Override it to customise ``fit``. It runs while the whole step is traced into one
+        graph with every variable substituted (a :class:`~tensorweave.variables.StatelessScope`),
+        so stateful-looking code is fine: call the model, take gradients with
+        ``tw.value_and_grad`` over the trainable values, ``self.optimizer.apply(grads,
+        self.trainable_variables)``, update metrics, return logs::
+
+            def train_step(self, data):
+                x, y, sw = tw.utils.unpack_x_y_sample_weight(data)
+                params = self.trainable_variables
+                def loss_fn(values):            # values: the variables' current values
+                    y_pred = self(x, training=True)
+                    return self.compute_loss(x, y, y_pred, sw), y_pred
+                (loss, y_pred), grads = tw.value_and_grad(loss_fn, has_aux=True)(
+                    [v.value for v in params])
+                self.optimizer.apply(grads, params)
+                for m in self.metrics:
+                    if m.name == "loss":
+                        m.update_state(loss)
+                    else:
+                        m.update_state(y, y_pred, sw)
+                return {m.name: m.result() for m in self.metrics}
+
+        No ``GradientTape``: gradients come from differentiating the traced function.
+        Python control flow runs once, at trace time (as under ``jax.jit``).
+        """
+        x, y, sw = unpack_x_y_sample_weight(data)
+        trainable = self.trainable_weights
+
+        def loss_fn(_params: Any) -> Any:
+            with training_scope(True):
+                y_pred = self(x, training=True)
+            return self.compute_loss(x, y, y_pred, sw, training=True), y_pred
+
+        params = [v.value for v in trainable]
+        (loss, y_pred), grads = value_and_grad(loss_fn, has_aux=True)(params)
+        self.optimizer.apply(grads, trainable)
+        return self._update_metrics(y, y_pred, sw, loss, _batch_size(x))
+
+    def test_step(self, data: Any) -> dict:
+        """One evaluation step on a batch; returns the logs. Override to customise
+        ``evaluate`` (traced like :meth:`train_step`)."""
+        x, y, sw = unpack_x_y_sample_weight(data)
+        with training_scope(False):
+            y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sw, training=False)
+        return self._update_metrics(y, y_pred, sw, loss, _batch_size(x))
+
+    def predict_step(self, data: Any) -> Any:
+        """The model's outputs for one batch. Override to customise ``predict``."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        with training_scope(False):
+            return self(x, training=False)
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Update the compiled metrics (not the loss trackers) with a batch and return
+        :meth:`get_metrics_result` (Keras's ``Model.compute_metrics``)."""
+        del x
+        y = self._align_to_outputs(y)
+        sample_weight = self._align_to_outputs(sample_weight, "sample_weight")
+        true_leaves, _ = tree_flatten(y) if y is not None else ([], None)
+        pred_leaves, _ = tree_flatten(y_pred)
+        for key, i, m, kind in self._metric_objs or []:
+            if key == "loss" or kind == "loss" or i is None or i >= len(true_leaves):
+                continue
+            sw = _pick_sw(sample_weight, i) if kind else None
+            m.update_state(true_leaves[i], pred_leaves[i], sample_weight=sw)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        """``{log key: current result}`` of every metric (what the steps return)."""
+        return {key: m.result() for key, _, m, _ in self._metric_objs or []}
+
+    # ---- Keras's trainer attributes ----------------------------------------------------
+    @property
+    def run_eagerly(self) -> bool:
+        """Recorded as Keras does. Every step is still a traced, compiled graph here (there
+        is no separate eager path), so a custom step's Python runs once per signature."""
+        return getattr(self, "_run_eagerly", False)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self._run_eagerly = bool(value)
+
+    @property
+    def jit_compile(self) -> bool:
+        """Whether steps are compiled: ``"auto"`` resolves to True (tensorweave always
+        compiles a step into one graph plan; False is recorded for Keras's API only)."""
+        value = getattr(self, "_jit_compile", "auto")
+        return True if value == "auto" else bool(value)
+
+    @jit_compile.setter
+    def jit_compile(self, value: Any) -> None:
+        self._jit_compile = value
+
+    @property
+    def metrics_variables(self) -> list:
+        """Every variable of the model's metrics (loss trackers included)."""
+        return [v for m in self.metrics for v in m.variables]
+
+    def make_train_function(self, force: bool = False) -> Any:
+        """``self.train_function``: runs :meth:`train_step` (compiled once per batch
+        signature) on a batch ``(x, y[, sample_weight])`` or on each batch of an iterator,
+        and returns the last batch's logs as floats."""
+        if getattr(self, "train_function", None) is not None and not force:
+            return self.train_function
+        self.train_function = self._step_function("train")
+        return self.train_function
+
+    def make_test_function(self, force: bool = False) -> Any:
+        """``self.test_function``: :meth:`test_step` on a batch or an iterator of them."""
+        if getattr(self, "test_function", None) is not None and not force:
+            return self.test_function
+        self.test_function = self._step_function("test")
+        return self.test_function
+
+    def make_predict_function(self, force: bool = False) -> Any:
+        """``self.predict_function``: :meth:`predict_step` on a batch ``x`` (or ``(x,)``);
+        returns NumPy outputs."""
+        if getattr(self, "predict_function", None) is not None and not force:
+            return self.predict_function
+        model = self
+
+        def predict_function(data: Any) -> Any:
+            x, _, _ = unpack_x_y_sample_weight(data)
+            result = model._run_step("predict", _data.to_numpy_tree(x), None, None)
+            leaves, tree = tree_flatten(result)
+            return tree_unflatten(tree, [ops.convert_to_numpy(t) for t in leaves])
+
+        self.predict_function = predict_function
+        return predict_function
+
+    def _step_function(self, kind: str) -> Any:
+        model = self
+
+        def run(data: Any) -> dict:
+            batches = [data] if isinstance(data, (tuple, list)) else data
+            logs: dict = {}
+            for batch in batches:
+                x, y, sw = unpack_x_y_sample_weight(batch)
+                y = _data.to_numpy_tree(y)
+                logs = _floats(model._run_step(kind, _data.to_numpy_tree(x), y,
+                                               _data._sample_weights(sw, y)))
+            return logs
+
+        run.__name__ = f"{kind}_function"
+        return run
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compile from :meth:`get_compile_config`'s dict (what ``load_model`` does)."""
+        from tensorweave.saving import _compile_from_config
+
+        _compile_from_config(self, config, None)
+
+    def stateless_compute_loss(self, trainable_variables: list, non_trainable_variables: list,
+                               metrics_variables: list, x: Any = None, y: Any = None,
+                               y_pred: Any = None, sample_weight: Any = None,
+                               training: bool = True) -> tuple:
+        """:meth:`compute_loss` with the variables' values given (Keras's stateless form):
+        returns ``(loss, (trainable, non_trainable, metrics variable values))``."""
+        variables = (list(self.trainable_variables), list(self.non_trainable_variables),
+                     list(self.metrics_variables))
+        values = (trainable_variables, non_trainable_variables, metrics_variables)
+        mapping = _mapping(variables, values)
+        with StatelessScope(mapping) as scope:
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+            new = tuple([scope.value_of(v) for v in group] for group in variables)
+        return loss, new
+
+    def compute_loss_and_updates(self, trainable_variables: list,
+                                 non_trainable_variables: list, metrics_variables: list,
+                                 x: Any, y: Any, sample_weight: Any, training: bool = False,
+                                 optimizer_variables: Any = None) -> tuple:
+        """The forward pass and loss with the variables' values given (Keras's stateless
+        form, differentiable with ``tw.value_and_grad(..., has_aux=True)`` over the first
+        argument): returns ``(loss, (y_pred, non_trainable values, metrics values))``."""
+        variables = (list(self.trainable_variables), list(self.non_trainable_variables),
+                     list(self.metrics_variables))
+        values = (trainable_variables, non_trainable_variables, metrics_variables)
+        mapping = _mapping(variables, values)
+        with StatelessScope(mapping) as scope:
+            with training_scope(training):
+                y_pred = self(x, training=training)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+            non_trainable = [scope.value_of(v) for v in variables[1]]
+            metrics = [scope.value_of(v) for v in variables[2]]
+        return loss, (y_pred, non_trainable, metrics)
+
+    def get_state_tree(self, value_format: str = "backend_tensor") -> dict:
+        """The model's variables as nested dicts by variable path, in four groups
+        (``trainable_variables``, ``non_trainable_variables``, ``optimizer_variables``,
+        ``metrics_variables``); ``value_format`` "backend_tensor" or "numpy_array"."""
+        if value_format not in ("backend_tensor", "numpy_array"):
+            raise InvalidArgumentError("get_state_tree: argument 'value_format': expected "
+                                       f"'backend_tensor' or 'numpy_array', got {value_format!r}")
+        groups = {"trainable_variables": self.trainable_variables,
+                  "non_trainable_variables": self.non_trainable_variables,
+                  "optimizer_variables": list(getattr(self.optimizer, "variables", []) or []),
+                  "metrics_variables": self.metrics_variables}
+        out: dict = {}
+        for key, variables in groups.items():
+            tree: dict = {}
+            for v in variables:
+                value = v.value if value_format == "backend_tensor" else \
+                    ops.convert_to_numpy(v.value)
+                _nest(tree, _var_path(v), value)
+            if tree:
+                out[key] = tree
+        return out
+
+    def set_state_tree(self, state_tree: dict) -> None:
+        """Assign values from :meth:`get_state_tree`'s structure (matched by path)."""
+        groups = {"trainable_variables": self.trainable_variables,
+                  "non_trainable_variables": self.non_trainable_variables,
+                  "optimizer_variables": list(getattr(self.optimizer, "variables", []) or []),
+                  "metrics_variables": self.metrics_variables}
+        for key, tree in state_tree.items():
+            if key not in groups:
+                raise InvalidArgumentError(f"set_state_tree: unknown group {key!r}; expected "
+                                           f"one of {sorted(groups)}")
+            for v in groups[key]:
+                node: Any = tree
+                for part in _var_path(v).split("/"):
+                    if not isinstance(node, dict) or part not in node:
+                        raise InvalidArgumentError(f"set_state_tree: no value for variable "
+                                                   f"{_var_path(v)!r} in {key!r}")
+                    node = node[part]
+                v.assign(node)
 
     def _all_state_vars(self) -> list:
         if self._state_vars is None:
@@ -297,29 +583,13 @@ class Trainer:
         def step(state_vals: list, x: Any, y: Any, sw: Any) -> Any:
             mapping = dict(zip(state, state_vals))
             with StatelessScope(mapping) as scope:
-                batch = _batch_size(x)
+                data = pack_x_y_sample_weight(x, y, sw)
                 if kind == "train":
-                    trainable = model.trainable_weights
-
-                    def loss_fn(_params: Any) -> Any:
-                        with training_scope(True):
-                            y_pred = model(x, training=True)
-                        loss = model.compute_loss(x, y, y_pred, sw, training=True)
-                        return loss, y_pred
-
-                    params = [scope.value_of(v) for v in trainable]
-                    (loss, y_pred), grads = value_and_grad(loss_fn, has_aux=True)(params)
-                    model.optimizer.apply(grads, trainable)
-                    logs = model._update_metrics(y, y_pred, sw, loss, batch)
-                    out: Any = logs
+                    out: Any = model.train_step(data)
                 elif kind == "test":
-                    with training_scope(False):
-                        y_pred = model(x, training=False)
-                    loss = model.compute_loss(x, y, y_pred, sw, training=False)
-                    out = model._update_metrics(y, y_pred, sw, loss, batch)
+                    out = model.test_step(data)
                 else:
-                    with training_scope(False):
-                        out = model(x, training=False)
+                    out = model.predict_step(data)
                 # predict returns only what it changed (e.g. stateful RNN states)
                 out_vars[:] = state if kind != "predict" else \
                     [v for v in state if id(v) in scope.assigned]
@@ -408,7 +678,7 @@ class Trainer:
         history = cbs.history
         first_x, first_y, first_sw = _first_batch(train)
         self._build_for(_to_tensors(first_x), _to_tensors(first_y))
-        names = self.metrics_names
+        names = self._log_order()
         log_keys = list(names) + ([f"val_{n}" for n in names] if val is not None else [])
         cbs.set_model(self)
         cbs.set_params({"epochs": epochs, "steps": steps, "verbose": verbose,
@@ -481,14 +751,13 @@ class Trainer:
         verbose = 1 if verbose == "auto" else int(verbose)
         cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                       epochs=1, steps=adapter.steps, verbose=verbose,
-                                      metrics=self.metrics_names)
+                                      metrics=self._log_order())
         cbs.on_test_begin()
         logs = self._evaluate_data(adapter, cbs)
         cbs.on_test_end(logs)
         if return_dict:
             return logs
-        values = [logs[k] for k in self.metrics_names if k in logs]
-        return values[0] if len(values) == 1 else values
+        return _logs_out(self, logs, False)
 
     def evaluate_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
         return self.evaluate(generator, steps=steps, **kwargs)
@@ -564,6 +833,31 @@ class Trainer:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+def _mapping(variables: tuple, values: tuple) -> dict:
+    mapping = {}
+    for group, vals in zip(variables, values):
+        if vals is None:
+            continue
+        if len(group) != len(vals):
+            raise InvalidArgumentError(f"expected {len(group)} variable values, got "
+                                       f"{len(vals)}")
+        for v, val in zip(group, vals):
+            mapping[v] = val if ops.is_tensor(val) else ops.convert_to_tensor(val)
+    return mapping
+
+
+def _var_path(v: Any) -> str:
+    return str(getattr(v, "path", None) or v.name)
+
+
+def _nest(tree: dict, path: str, value: Any) -> None:
+    parts = path.split("/")
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
 def _metric_class(name: str) -> Any:
     import tensorweave.metrics as _metrics
 
@@ -591,7 +885,8 @@ def _pick_sw(sample_weight: Any, i: int) -> Any:
     if isinstance(sample_weight, (list, tuple)):
         return sample_weight[i]
     if isinstance(sample_weight, dict):
-        return list(sample_weight.values())[i]
+        leaves, _ = tree_flatten(sample_weight)  # dict outputs: the sorted keys' order
+        return leaves[i]
     return sample_weight
 
 
@@ -676,7 +971,9 @@ def _floats(logs: dict) -> dict:
 def _logs_out(model: Any, logs: dict, return_dict: bool) -> Any:
     if return_dict:
         return logs
-    values = [logs[k] for k in model.metrics_names if k in logs]
+    order = model._log_order()
+    values = [logs[k] for k in order if k in logs]
+    values += [logs[k] for k in sorted(logs) if k not in order]
     return values[0] if len(values) == 1 else values
 
 

@@ -53,16 +53,34 @@ ACTIVATIONS: dict[str, str] = {}
 INITIALIZERS: dict[str, str] = {}
 REGULARIZERS: dict[str, str] = {}
 CONSTRAINTS: dict[str, str] = {}
-UTILS: dict[str, str] = {}
+UTILS: dict[str, str] = {
+    "FeatureSpace": "other: composes StringLookup, IntegerLookup, Hashing, HashedCrossing, "
+                    "Discretization and CategoryEncoding, none of which tensorweave has "
+                    "(tw.layers offers only Normalization of these); it can follow them",
+}
 SAVING: dict[str, str] = {}
 MODELS: dict[str, str] = {}
 RANDOM: dict[str, str] = {}
 DATASETS: dict[str, str] = {}
-MODEL_API: dict[str, str] = {}
+MODEL_API: dict[str, str] = {
+    "export": "other: every Keras export format (tf_saved_model, onnx, openvino, litert) "
+              "needs TensorFlow, ONNX or OpenVINO tooling; ONNX export is a later issue",
+    "jax_state_sync": BACKEND_SPECIFIC + " (copies JAX trainer state back into variables; "
+                      "tensorweave's steps store variables themselves)",
+    "quantize": "other: int8/float8/int4 weight quantization needs quantized kernels and "
+                "layer support (quantized_build/quantized_call) tensorweave does not have",
+    "get_quantization_layer_structure": "other: part of Keras's quantization (see quantize)",
+}
 LAYER_API: dict[str, str] = {}
 
 #: "module.name" (or "Model.method") -> why its parameters differ from Keras's on purpose.
-SIGNATURES: dict[str, str] = {}
+SIGNATURES: dict[str, str] = {
+    "Model.train_step": "Keras's JAX trainer takes (state, data) for stateless JAX code; "
+                        "ours is Keras's TF/torch form train_step(data): the step is traced "
+                        "with every variable substituted, so stateful code works",
+    "Model.test_step": "as Model.train_step: Keras's TF/torch form test_step(data)",
+    "Model.predict_step": "as Model.train_step: Keras's TF/torch form predict_step(data)",
+}
 
 NAMES: dict[str, dict[str, str]] = {
     "ops": OPS, "ops.nn": OPS_NN, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
