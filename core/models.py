@@ -70,9 +70,3 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = Non
         clone._maybe_build_known()
         return clone
     return type(model).from_config(model.get_config())
-
-
-def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None,
-               **kwargs: Any) -> None:
-    """``model.save(filepath)`` as a function (Keras's ``keras.models.save_model``)."""
-    model.save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
