@@ -1,0 +1,310 @@
+"""Fourier transforms and short-time Fourier transforms, as ``keras.ops`` spells them.
+
+Keras passes complex numbers as ``(real, imag)`` tuples of float tensors, so no complex
+dtype is needed: every transform here is a discrete Fourier transform written as matmuls
+with cosine and sine matrices (built in Python, in float64, from angles reduced modulo
+``n``). That makes them composites of ``matmul``: they run on every backend and
+differentiate like any other graph. It is O(n^2) per transform, which is fine for the
+frame lengths of audio features (a few hundred bins).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+from ..errors import DTypeError, InvalidArgumentError, ShapeError
+from ._dispatch import convert_to_tensor, is_tensor
+
+__all__ = ["fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "extract_sequences"]
+
+
+def _prep(name: str, x: Any) -> Any:
+    return x if is_tensor(x) else convert_to_tensor(x, where=name)
+
+
+def _float(name: str, x: Any) -> Any:
+    from ..backend import floatx
+    from .elementwise import cast
+
+    x = _prep(name, x)
+    return x if x.dtype.is_floating else cast(x, floatx())
+
+
+@lru_cache(maxsize=64)
+def _trig(n_in: int, n_out: int, n: int) -> tuple[list, list]:
+    """``cos`` and ``sin`` of ``2 pi t k / n`` for ``t < n_in`` (rows), ``k < n_out``."""
+    cos = [[math.cos(2.0 * math.pi * ((t * k) % n) / n) for k in range(n_out)]
+           for t in range(n_in)]
+    sin = [[math.sin(2.0 * math.pi * ((t * k) % n) / n) for k in range(n_out)]
+           for t in range(n_in)]
+    return cos, sin
+
+
+def _const(values: Any, like: Any) -> Any:
+    backend = getattr(like, "_backend", None)
+    return convert_to_tensor(values, like.dtype, backend=backend)
+
+
+def _complex(name: str, x: Any) -> tuple:
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise InvalidArgumentError(f"{name}: argument 'x': expected a tuple (real, imag) of "
+                                   f"two tensors, got {type(x).__name__}")
+    re, im = _prep(name, x[0]), _prep(name, x[1])
+    if tuple(re.shape) != tuple(im.shape):
+        raise ShapeError(f"{name}: argument 'x': the real and imaginary parts must have the "
+                         f"same shape, got {tuple(re.shape)} and {tuple(im.shape)}")
+    if not re.dtype.is_floating or not im.dtype.is_floating:
+        raise DTypeError(f"{name}: argument 'x': expected float tensors, got {re.dtype} and "
+                         f"{im.dtype}")
+    if re.dtype is not im.dtype:
+        from .dispatch_helpers import promote_pair
+
+        re, im = promote_pair(name, re, im)
+    if re.ndim < 1:
+        raise ShapeError(f"{name}: argument 'x': expected at least 1 dim, got a scalar")
+    return re, im
+
+
+def _dft_last(re: Any, im: Any, inverse: bool) -> tuple:
+    """The (inverse) DFT along the last axis of ``re + i im``."""
+    from .elementwise import add, divide, subtract
+    from .linalg import matmul
+
+    n = re.shape[-1]
+    cos, sin = _trig(n, n, n)
+    c, s = _const(cos, re), _const(sin, re)
+    if not inverse:  # sum (re + i im)(cos - i sin)
+        return add(matmul(re, c), matmul(im, s)), subtract(matmul(im, c), matmul(re, s))
+    out_re = subtract(matmul(re, c), matmul(im, s))
+    out_im = add(matmul(im, c), matmul(re, s))
+    return divide(out_re, float(n)), divide(out_im, float(n))
+
+
+def fft(x: Any) -> tuple:
+    """Fast Fourier transform along the last axis of ``x = (real, imag)``."""
+    return _dft_last(*_complex("fft", x), inverse=False)
+
+
+def _two_d(name: str, x: Any, inverse: bool) -> tuple:
+    from .shape import swapaxes
+
+    re, im = _complex(name, x)
+    if re.ndim < 2:
+        raise ShapeError(f"{name}: argument 'x': expected at least 2 dims, got "
+                         f"{tuple(re.shape)}")
+    re, im = _dft_last(re, im, inverse)
+    re, im = _dft_last(swapaxes(re, -1, -2), swapaxes(im, -1, -2), inverse)
+    return swapaxes(re, -1, -2), swapaxes(im, -1, -2)
+
+
+def fft2(x: Any) -> tuple:
+    """2-d FFT over the last two axes of ``x = (real, imag)``."""
+    return _two_d("fft2", x, inverse=False)
+
+
+def ifft2(x: Any) -> tuple:
+    """Inverse 2-d FFT over the last two axes of ``x = (real, imag)``."""
+    return _two_d("ifft2", x, inverse=True)
+
+
+def _fit_last(x: Any, n: int) -> Any:
+    """Crop or zero-pad the last axis to ``n``."""
+    from .shape import pad
+    from .shape import slice as _slice
+
+    m = x.shape[-1]
+    if m > n:
+        return _slice(x, (0,) * (x.ndim - 1) + (0,), tuple(x.shape[:-1]) + (n,))
+    if m < n:
+        return pad(x, [(0, 0)] * (x.ndim - 1) + [(0, n - m)])
+    return x
+
+
+def rfft(x: Any, fft_length: int | None = None) -> tuple:
+    """FFT of a real signal along the last axis: ``(real, imag)`` of the
+    ``fft_length // 2 + 1`` non-negative frequencies (the signal cropped or zero-padded to
+    ``fft_length``)."""
+    from .elementwise import neg
+    from .linalg import matmul
+
+    x = _float("rfft", x)
+    if x.ndim < 1:
+        raise ShapeError("rfft: argument 'x': expected at least 1 dim, got a scalar")
+    n = x.shape[-1] if fft_length is None else int(fft_length)
+    if n < 1:
+        raise InvalidArgumentError(f"rfft: argument 'fft_length': expected a positive int, "
+                                   f"got {fft_length!r}")
+    x = _fit_last(x, n)
+    cos, sin = _trig(n, n // 2 + 1, n)
+    return matmul(x, _const(cos, x)), neg(matmul(x, _const(sin, x)))
+
+
+def irfft(x: Any, fft_length: int | None = None) -> Any:
+    """Inverse of :func:`rfft`: a real signal of length ``fft_length`` (default
+    ``2 * (bins - 1)``) from ``x = (real, imag)`` of the non-negative frequencies; the
+    imaginary parts of the zero and Nyquist frequencies are ignored, as in NumPy."""
+    from .elementwise import add
+    from .linalg import matmul
+
+    re, im = _complex("irfft", x)
+    m = re.shape[-1]
+    n = 2 * (m - 1) if fft_length is None else int(fft_length)
+    if n < 1:
+        raise InvalidArgumentError(f"irfft: argument 'fft_length': expected a positive int, "
+                                   f"got {fft_length!r}")
+    bins = n // 2 + 1
+    re, im = _fit_last(re, bins), _fit_last(im, bins)
+    cos, sin = _trig(bins, n, n)
+    weights = [1.0 if k == 0 or (n % 2 == 0 and k == n // 2) else 2.0 for k in range(bins)]
+    c = [[w * v / n for v in row] for w, row in zip(weights, cos)]
+    s = [[-w * v / n for v in row] for w, row in zip(weights, sin)]
+    return add(matmul(re, _const(c, re)), matmul(im, _const(s, im)))
+
+
+def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> Any:
+    """Frames of ``sequence_length`` samples every ``sequence_stride`` along the last axis:
+    ``(..., num_sequences, sequence_length)``."""
+    from .nn import extract_patches
+    from .shape import reshape
+
+    x = _prep("extract_sequences", x)
+    if x.ndim < 1:
+        raise ShapeError("extract_sequences: argument 'x': expected at least 1 dim")
+    seq, step = int(sequence_length), int(sequence_stride)
+    if seq < 1 or step < 1:
+        raise InvalidArgumentError(f"extract_sequences: sequence_length and sequence_stride "
+                                   f"must be positive, got {sequence_length!r} and "
+                                   f"{sequence_stride!r}")
+    *batch, length = x.shape
+    if length < seq:
+        raise ShapeError(f"extract_sequences: argument 'sequence_length': {seq} is longer "
+                         f"than the signal ({length} samples)")
+    flat = reshape(x, (math.prod(batch), length, 1))
+    frames = extract_patches(flat, (seq,), (step,))
+    return reshape(frames, (*batch, frames.shape[1], seq))
+
+
+def _window(name: str, window: Any, sequence_length: int, fft_length: int, like: Any) -> Any:
+    """The analysis window, zero-padded (centered) to ``fft_length``; None for no window."""
+    if window is None:
+        return None
+    if isinstance(window, str):
+        if window == "hann":
+            vals = [0.5 - 0.5 * math.cos(2.0 * math.pi * i / sequence_length)
+                    for i in range(sequence_length)]
+        elif window == "hamming":
+            vals = [0.54 - 0.46 * math.cos(2.0 * math.pi * i / sequence_length)
+                    for i in range(sequence_length)]
+        else:
+            raise InvalidArgumentError(f"{name}: argument 'window': expected 'hann', "
+                                       f"'hamming', a tensor or None, got {window!r}")
+        win = _const(vals, like)
+    else:
+        from .elementwise import cast
+
+        win = cast(_prep(name, window), like.dtype)
+        if win.ndim != 1 or win.shape[0] != sequence_length:
+            raise ShapeError(f"{name}: argument 'window': expected shape "
+                             f"({sequence_length},), got {tuple(win.shape)}")
+    left = (fft_length - sequence_length) // 2
+    right = fft_length - sequence_length - left
+    if left or right:
+        from .shape import pad
+
+        win = pad(win, [(left, right)])
+    return win
+
+
+def _reflect_pad_last(x: Any, p: int) -> Any:
+    from .shape import concatenate, flip
+    from .shape import slice as _slice
+
+    if p == 0:
+        return x
+    n = x.shape[-1]
+    if p >= n:
+        raise ShapeError(f"stft: center=True pads {p} samples by reflection, which needs a "
+                         f"signal longer than that (got {n})")
+    lead = (0,) * (x.ndim - 1)
+    full = tuple(x.shape[:-1])
+    left = flip(_slice(x, lead + (1,), full + (p + 1,)), -1)
+    right = flip(_slice(x, lead + (n - p - 1,), full + (n - 1,)), -1)
+    return concatenate([left, x, right], axis=-1)
+
+
+def stft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
+         window: Any = "hann", center: bool = True) -> tuple:
+    """Short-time Fourier transform: ``(real, imag)`` of shape ``(..., frames,
+    fft_length // 2 + 1)``. With ``center`` the signal is reflect-padded by
+    ``fft_length // 2`` on both sides; the window (periodic Hann/Hamming, or a tensor of
+    ``sequence_length`` values) is centered in each ``fft_length`` frame."""
+    from .elementwise import multiply
+
+    x = _prep("stft", x)
+    if x.dtype.name not in ("float32", "float64"):
+        raise DTypeError(f"stft: argument 'x': expected float32 or float64, got {x.dtype}")
+    seq, step, nfft = int(sequence_length), int(sequence_stride), int(fft_length)
+    if nfft < seq:
+        raise InvalidArgumentError(f"stft: argument 'fft_length': must be >= sequence_length "
+                                   f"({seq}), got {nfft}")
+    win = _window("stft", window, seq, nfft, x)
+    if center:
+        x = _reflect_pad_last(x, nfft // 2)
+    frames = extract_sequences(x, nfft, step)
+    if win is not None:
+        frames = multiply(frames, win)
+    return rfft(frames, nfft)
+
+
+def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
+          length: int | None = None, window: Any = "hann", center: bool = True) -> Any:
+    """Inverse of :func:`stft` by weighted overlap-add (each frame's inverse FFT times the
+    window, divided by the overlapped squared window), then trimmed as Keras does."""
+    from .elementwise import divide, greater, multiply, where
+    from .nn import patches_transpose
+    from .shape import reshape
+    from .shape import slice as _slice
+
+    re, im = _complex("istft", x)
+    if re.ndim < 2:
+        raise ShapeError(f"istft: argument 'x': expected at least 2 dims, got "
+                         f"{tuple(re.shape)}")
+    seq, step, nfft = int(sequence_length), int(sequence_stride), int(fft_length)
+    *batch, nframes, _ = re.shape
+    out_len = nfft + step * (nframes - 1)
+    win = _window("istft", window, seq, nfft, re)
+    frames = irfft((re, im), nfft)  # (..., frames, nfft)
+    nb = math.prod(batch)
+
+    def overlap_add(f: Any) -> Any:  # (nb, frames, nfft) -> (nb, out_len)
+        p = reshape(f, (f.shape[0], nframes, nfft))
+        return reshape(patches_transpose(p, (nfft,), (step,), (1,), (out_len, 1)),
+                       (f.shape[0], out_len))
+
+    flat = reshape(frames, (nb, nframes, nfft))
+    if win is not None:
+        signal = overlap_add(multiply(flat, win))
+        w2 = reshape(multiply(win, win), (1, 1, nfft))
+        from .shape import broadcast_to
+
+        norm = overlap_add(broadcast_to(w2, (1, nframes, nfft)))
+        signal = divide(signal, where(greater(norm, 1e-10), norm, 1.0))
+    else:
+        ones = convert_to_tensor([[[1.0] * nfft] * nframes], re.dtype,
+                                 backend=getattr(re, "_backend", None))
+        norm = overlap_add(ones)
+        signal = divide(overlap_add(flat), where(greater(norm, 1e-10), norm, 1.0))
+        # Keras divides by the stride where JAX's istft multiplied by the window's sum
+        signal = multiply(signal, float(nfft) / float(step))
+    start = nfft // 2 if center else 0
+    if length is not None:
+        end = start + int(length)
+    elif center:
+        end = out_len - nfft // 2
+    else:
+        end = out_len
+    end = max(start, min(end, out_len))
+    signal = _slice(signal, (0, start), (nb, end))
+    return reshape(signal, (*batch, end - start))
