@@ -73,8 +73,8 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
             raise InvalidArgumentError("solve: argument 'a': the matrix is singular") from None
 
     def slogdet(a: Any) -> tuple:
-        sign, logdet = xp.linalg.slogdet(work(a))
-        return sign.astype(a.dtype, copy=False), logdet.astype(a.dtype, copy=False)
+        sign, logdet = xp.linalg.slogdet(work(a))  # NumPy scalars for one matrix
+        return xp.asarray(sign, dtype=a.dtype), xp.asarray(logdet, dtype=a.dtype)
 
     def eigh(a: Any) -> tuple:
         w, v = xp.linalg.eigh(work(a))

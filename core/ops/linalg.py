@@ -796,7 +796,7 @@ def __getattr__(name: str) -> Any:
     if name == "jvp":
         from .. import ops
 
-        fn = ops.__dict__.get("jvp")
+        fn = getattr(ops, "jvp", None)
         if fn is not None:
             return fn
     raise AttributeError(f"module 'tensorweave.ops.linalg' has no attribute {name!r}")

@@ -246,9 +246,70 @@ def _activation_cases(cl: CaseList) -> None:
             cl.add(op, "int32_input", A((2, 3), "int32", "uniform", -3, 3), scale=3.0)
 
 
+def _spd(x: Any) -> Any:
+    """A symmetric positive-definite matrix from any square one: x x^T + n I."""
+    from .. import ops
+
+    n = x.shape[-1]
+    return ops.add(ops.matmul(x, ops.swapaxes(x, -1, -2)), ops.eye(n, dtype=x.dtype) * n)
+
+
+def _cholesky_spd(x: Any) -> Any:
+    from .. import ops
+
+    return ops.cholesky(_spd(x))
+
+
+def _eigh_spd(x: Any) -> Any:
+    from .. import ops
+
+    w, v = ops.eigh(_spd(x))
+    return w, ops.abs(v)  # eigenvectors are defined up to sign
+
+
+def _svd_abs(full_matrices: bool) -> Any:
+    def run(x: Any) -> Any:
+        from .. import ops
+
+        u, s, vh = ops.svd(x, full_matrices=full_matrices)
+        return ops.abs(u), s, ops.abs(vh)  # singular vectors are defined up to sign
+    return run
+
+
+def _factorization_cases(cl: CaseList) -> None:
+    # LAPACK (numpy) and the reference's float64 kernels round differently inside the
+    # factorization: its error grows with the condition number, hence the wider factor
+    why = "a factorization: rounding inside LAPACK grows with the condition number"
+    for dt, f in (("float64", 64.0), ("float32", 64.0)):
+        kw = {"family": "composite", "tol_factor": f, "note": why}
+        cl.add("cholesky", f"{dt}/spd", A((3, 3), dt), fn=_cholesky_spd, **kw)
+        cl.add("cholesky", f"{dt}/batched_spd", A((2, 4, 4), dt), fn=_cholesky_spd, **kw)
+        cl.add("solve", f"{dt}/matrix", A((3, 3), dt), A((3, 2), dt), **kw)
+        cl.add("solve", f"{dt}/batched_broadcast", A((2, 3, 3), dt), A((3, 1), dt), **kw)
+        cl.add("solve", f"{dt}/vector", A((4, 4), dt), A((4,), dt), **kw)
+        cl.add("slogdet", f"{dt}/square", A((3, 3), dt), **kw)
+        cl.add("slogdet", f"{dt}/batched", A((2, 4, 4), dt), **kw)
+        cl.add("lu_factor", f"{dt}/square", A((4, 4), dt), **kw)
+        cl.add("lu_factor", f"{dt}/batched_rect", A((2, 3, 4), dt), **kw)
+        cl.add("eigh", f"{dt}/spd", A((3, 3), dt), fn=_eigh_spd, **kw)
+        cl.add("eigh", f"{dt}/batched_spd", A((2, 4, 4), dt), fn=_eigh_spd, **kw)
+        for shape in ((4, 3), (3, 4), (2, 3, 3)):
+            for full in (True, False):
+                name = "x".join(map(str, shape))
+                cl.add("svd", f"{dt}/{name}/{'full' if full else 'reduced'}", A(shape, dt),
+                       fn=_svd_abs(full), **kw)
+            for mode in ("reduced", "complete"):
+                name = "x".join(map(str, shape))
+                cl.add("qr", f"{dt}/{name}/{mode}", A(shape, dt), kwargs={"mode": mode},
+                       **kw)
+    cl.add("trace", "float32/offset_axes", A((3, 4, 2)), kwargs={"offset": 1, "axis1": 0,
+                                                                  "axis2": 1}, n=3)
+
+
 def build(cl: CaseList) -> None:
     _matmul_cases(cl)
     _einsum_cases(cl)
+    _factorization_cases(cl)
     _patches_cases(cl)
     _conv_cases(cl)
     _pool_cases(cl)

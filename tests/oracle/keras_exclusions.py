@@ -18,6 +18,7 @@ from __future__ import annotations
 BACKEND_SPECIFIC = "backend-specific: wraps another framework's objects"
 CONTROL_FLOW = "control flow: graph primitives with sub-graphs (the control-flow issue)"
 TF_ONLY = "TensorFlow-only"
+COMPLEX = "needs a complex dtype, which tensorweave does not have"
 
 OPS: dict[str, str] = {
     "associative_scan": CONTROL_FLOW,
@@ -27,7 +28,14 @@ OPS: dict[str, str] = {
     "scan": CONTROL_FLOW,
     "switch": CONTROL_FLOW,
     "while_loop": CONTROL_FLOW,
+    "eig": COMPLEX + ": the eigenvalues and eigenvectors of a general real matrix are complex "
+           "(Keras returns complex tensors, not (real, imag) tuples); eigh covers symmetric ones",
+    "polar": COMPLEX + ": Keras returns one complex tensor (abs * exp(i * angle))",
+    "view_as_complex": COMPLEX + ": its result is a complex tensor",
+    "view_as_real": COMPLEX + ": its input is a complex tensor",
 }
+
+OPS_LINALG: dict[str, str] = {"eig": OPS["eig"]}
 
 LAYERS: dict[str, str] = {
     "FlaxLayer": BACKEND_SPECIFIC + " (Flax modules)",
@@ -59,7 +67,7 @@ LAYER_API: dict[str, str] = {}
 SIGNATURES: dict[str, str] = {}
 
 NAMES: dict[str, dict[str, str]] = {
-    "ops": OPS, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
+    "ops": OPS, "ops.linalg": OPS_LINALG, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
     "optimizers": OPTIMIZERS, "optimizers.schedules": SCHEDULES, "callbacks": CALLBACKS,
     "activations": ACTIVATIONS, "initializers": INITIALIZERS, "regularizers": REGULARIZERS,
     "constraints": CONSTRAINTS, "utils": UTILS, "saving": SAVING, "models": MODELS,
