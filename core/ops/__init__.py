@@ -23,9 +23,9 @@ from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     is_tensor,
     wrap,
 )
+from .blocks import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
-from .blocks import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
