@@ -111,12 +111,12 @@ def ifft2(x: Any) -> tuple:
 
 def _fit_last(x: Any, n: int) -> Any:
     """Crop or zero-pad the last axis to ``n``."""
+    from .indexing import getitem
     from .shape import pad
-    from .shape import slice as _slice
 
     m = x.shape[-1]
     if m > n:
-        return _slice(x, (0,) * (x.ndim - 1) + (0,), tuple(x.shape[:-1]) + (n,))
+        return getitem(x, (Ellipsis, slice(0, n)))
     if m < n:
         return pad(x, [(0, 0)] * (x.ndim - 1) + [(0, n - m)])
     return x
@@ -181,9 +181,14 @@ def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> Any
     if length < seq:
         raise ShapeError(f"extract_sequences: argument 'sequence_length': {seq} is longer "
                          f"than the signal ({length} samples)")
-    flat = reshape(x, (math.prod(batch), length, 1))
+    flat = reshape(x, (-1, length, 1))
     frames = extract_patches(flat, (seq,), (step,))
-    return reshape(frames, (*batch, frames.shape[1], seq))
+    return reshape(frames, (*_lead(batch), frames.shape[1], seq))
+
+
+def _lead(batch: list) -> tuple:
+    """Leading dims for a reshape: an unknown (batch) size becomes -1."""
+    return tuple(-1 if d is None else d for d in batch)
 
 
 def _window(name: str, window: Any, sequence_length: int, fft_length: int, like: Any) -> Any:
@@ -218,8 +223,8 @@ def _window(name: str, window: Any, sequence_length: int, fft_length: int, like:
 
 
 def _reflect_pad_last(x: Any, p: int) -> Any:
+    from .indexing import getitem
     from .shape import concatenate, flip
-    from .shape import slice as _slice
 
     if p == 0:
         return x
@@ -227,10 +232,8 @@ def _reflect_pad_last(x: Any, p: int) -> Any:
     if p >= n:
         raise ShapeError(f"stft: center=True pads {p} samples by reflection, which needs a "
                          f"signal longer than that (got {n})")
-    lead = (0,) * (x.ndim - 1)
-    full = tuple(x.shape[:-1])
-    left = flip(_slice(x, lead + (1,), full + (p + 1,)), -1)
-    right = flip(_slice(x, lead + (n - p - 1,), full + (n - 1,)), -1)
+    left = flip(getitem(x, (Ellipsis, slice(1, p + 1))), -1)
+    right = flip(getitem(x, (Ellipsis, slice(n - p - 1, n - 1))), -1)
     return concatenate([left, x, right], axis=-1)
 
 
@@ -263,9 +266,9 @@ def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
     """Inverse of :func:`stft` by weighted overlap-add (each frame's inverse FFT times the
     window, divided by the overlapped squared window), then trimmed as Keras does."""
     from .elementwise import divide, greater, multiply, where
+    from .indexing import getitem
     from .nn import patches_transpose
     from .shape import reshape
-    from .shape import slice as _slice
 
     re, im = _complex("istft", x)
     if re.ndim < 2:
@@ -276,14 +279,12 @@ def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
     out_len = nfft + step * (nframes - 1)
     win = _window("istft", window, seq, nfft, re)
     frames = irfft((re, im), nfft)  # (..., frames, nfft)
-    nb = math.prod(batch)
 
-    def overlap_add(f: Any) -> Any:  # (nb, frames, nfft) -> (nb, out_len)
-        p = reshape(f, (f.shape[0], nframes, nfft))
-        return reshape(patches_transpose(p, (nfft,), (step,), (1,), (out_len, 1)),
-                       (f.shape[0], out_len))
+    def overlap_add(f: Any) -> Any:  # (n, frames, nfft) -> (n, out_len)
+        return reshape(patches_transpose(f, (nfft,), (step,), (1,), (out_len, 1)),
+                       (-1, out_len))
 
-    flat = reshape(frames, (nb, nframes, nfft))
+    flat = reshape(frames, (-1, nframes, nfft))
     if win is not None:
         signal = overlap_add(multiply(flat, win))
         w2 = reshape(multiply(win, win), (1, 1, nfft))
@@ -306,5 +307,5 @@ def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
     else:
         end = out_len
     end = max(start, min(end, out_len))
-    signal = _slice(signal, (0, start), (nb, end))
-    return reshape(signal, (*batch, end - start))
+    signal = getitem(signal, (slice(None), slice(start, end)))
+    return reshape(signal, (*_lead(batch), end - start))

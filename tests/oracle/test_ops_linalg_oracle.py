@@ -308,3 +308,65 @@ def test_bad_input_is_a_tensorweave_error(be: str) -> None:
             with pytest.raises(TensorweaveError):
                 f()
                 pytest.fail(f"case {i} did not raise")
+
+
+@pytest.mark.parametrize("be", BACKENDS)
+def test_stft_initializer(keras: Any, close: Any, be: str) -> None:
+    configs = [{}, {"side": "imag", "window": "hamming", "scaling": "spectrum",
+                    "periodic": True},
+               {"window": None, "scaling": None}, {"window": "blackman"},
+               {"window": "bartlett", "periodic": True},
+               {"window": [0.1 * i for i in range(16)], "side": "imag"}]
+    with tw.backend_scope(be):
+        for kw in configs:
+            # Keras builds its angles in float32 (t * k / n * pi): about 1e-6 apart
+            close(tw.initializers.STFT(**kw)((16, 1, 9)),
+                  keras.initializers.STFT(**kw)((16, 1, 9)), what=f"STFT {kw}", atol=3e-6)
+        assert tw.initializers.get("stft").get_config() == \
+            keras.initializers.get("stft").get_config()
+        assert tw.initializers.STFTInitializer is tw.initializers.STFT
+
+
+@pytest.mark.parametrize("be", BACKENDS)
+def test_spectrogram_layers(keras: Any, rng: np.random.Generator, close: Any,
+                            be: str) -> None:
+    x = rng.normal(size=(2, 48, 2)).astype("float32")
+    sig = rng.normal(size=(2, 300)).astype("float32")
+    stft_cases = [
+        ("log", {}),
+        ("magnitude", {"expand_dims": True, "padding": "same", "frame_step": 5,
+                       "fft_length": 32, "window": "hamming", "periodic": True,
+                       "scaling": "spectrum"}),
+        ("psd", {"data_format": "channels_first"}),
+        ("angle", {}),
+        ("stft", {"data_format": "channels_first", "expand_dims": True, "window": None,
+                  "scaling": None}),
+        ("real", {"frame_step": 3}), ("imag", {"padding": "same"}),
+    ]
+    mel_cases = [
+        {"fft_length": 64, "sequence_stride": 16, "num_mel_bins": 20, "sampling_rate": 8000},
+        {"fft_length": 64, "sequence_stride": 32, "sequence_length": 48, "num_mel_bins": 10,
+         "power_to_db": False, "mag_exp": 1.0, "window": "hamming", "max_freq": 3000,
+         "min_freq": 100.0},
+    ]
+    with tw.backend_scope(be):
+        for mode, kw in stft_cases:
+            xi = x.transpose(0, 2, 1).copy() if kw.get("data_format") == "channels_first" \
+                else x
+            key = f"STFTSpectrogram {mode} {kw}"
+            if key not in _THEIRS:
+                _THEIRS[key] = keras.layers.STFTSpectrogram(mode=mode, frame_length=16,
+                                                            **kw)(xi)
+            ours = tw.layers.STFTSpectrogram(mode=mode, frame_length=16, **kw)(xi)
+            theirs = np.asarray(_THEIRS[key])
+            if mode == "angle":  # +-pi on the negative real axis are the same angle
+                diff = np.abs(_np(ours) - theirs)
+                assert np.minimum(diff, 2 * np.pi - diff).max() < 1e-3, key
+            else:
+                close(ours, theirs, what=key, rtol=1e-4, atol=1e-4)
+        for kw in mel_cases:
+            key = f"MelSpectrogram {kw}"
+            if key not in _THEIRS:
+                _THEIRS[key] = keras.layers.MelSpectrogram(**kw)(sig)
+            close(tw.layers.MelSpectrogram(**kw)(sig), _THEIRS[key], what=key, rtol=1e-4,
+                  atol=1e-4)
