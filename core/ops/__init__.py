@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, TensorBase
-from . import blocks, creation, elementwise, indexing, linalg, nn, numpy, reduction, segment
+from . import blocks, creation, elementwise, indexing, linalg, nn, numpy, reduction, segment, signal
 from . import shape as shape_ops
-from . import signal
 from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     OpDef,
     TensorSpec,
