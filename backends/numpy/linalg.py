@@ -23,6 +23,11 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
             return xp.einsum(subscripts, *ops32, optimize=big).astype(xp.float16)
         return xp.einsum(subscripts, *operands, optimize=big)
 
+    import numpy
+
+    # CuPy reports failures with NumPy's exception (or NaNs); look it up once
+    lin_alg_error = getattr(xp.linalg, "LinAlgError", numpy.linalg.LinAlgError)
+
     def work(a: Any) -> Any:
         # LAPACK has no half precision: float16 (and bfloat16, stored as float32) work in
         # float32, the result is cast back by the caller
@@ -32,14 +37,14 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
         w = work(a)
         try:
             out = xp.linalg.cholesky(w)
-        except xp.linalg.LinAlgError:  # as JAX: NaN for a matrix that is not SPD
+        except lin_alg_error:  # as JAX: NaN for a matrix that is not SPD
             out = xp.empty_like(w)
             flat_in, flat_out = w.reshape((-1,) + w.shape[-2:]), out.reshape(
                 (-1,) + w.shape[-2:])
             for i in range(flat_in.shape[0]):
                 try:
                     flat_out[i] = xp.linalg.cholesky(flat_in[i])
-                except xp.linalg.LinAlgError:
+                except lin_alg_error:
                     flat_out[i] = xp.nan
         return out.astype(a.dtype, copy=False)
 
@@ -67,7 +72,7 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
     def solve(a: Any, b: Any) -> Any:
         try:
             return xp.linalg.solve(work(a), work(b)).astype(a.dtype, copy=False)
-        except xp.linalg.LinAlgError:
+        except lin_alg_error:
             from tensorweave.errors import InvalidArgumentError
 
             raise InvalidArgumentError("solve: argument 'a': the matrix is singular") from None

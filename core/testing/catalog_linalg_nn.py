@@ -302,6 +302,19 @@ def _factorization_cases(cl: CaseList) -> None:
                 name = "x".join(map(str, shape))
                 cl.add("qr", f"{dt}/{name}/{mode}", A(shape, dt), kwargs={"mode": mode},
                        **kw)
+    # composites over matmul / patches: the backends' kernels must agree through them
+    sums = {"family": "reduction"}
+    cl.add("fft", "float32/pair", A((2, 8)), A((2, 8)), pack=True, n=16, **sums)
+    cl.add("rfft", "float32/crop_pad", A((3, 8)), kwargs={"fft_length": 6}, n=6, **sums)
+    cl.add("rfft", "float64/odd", A((2, 7), "float64"), n=7, **sums)
+    cl.add("stft", "float32/hann_center", A((2, 20)), extra=(8, 4, 8), n=8, **sums)
+    cl.add("extract_sequences", "float32/overlap", A((2, 11)), extra=(4, 3))
+    cl.add("segment_sum", "float32/unsorted", A((5, 3)), A((5,), "int32", values=(1, 0, 1, 3, 0)),
+           extra=(4,), n=2, **sums)
+    cl.add("segment_max", "float32/empty_segment", A((5, 3)),
+           A((5,), "int32", values=(1, 0, 1, 3, 0)), extra=(4,))
+    cl.add("unfold", "float32/stride_pad", A((1, 2, 5, 4)), extra=(2,),
+           kwargs={"padding": 1, "stride": 2})
     cl.add("trace", "float32/offset_axes", A((3, 4, 2)), kwargs={"offset": 1, "axis1": 0,
                                                                   "axis2": 1}, n=3)
 
