@@ -524,14 +524,18 @@ def lu_factor(x: Any) -> tuple:
 
 
 def _broadcast_batch(name: str, a: Any, b: Any) -> tuple:
-    from .shape import broadcast_to
+    """``a`` and ``b`` with one batch shape (broadcast; works for unknown sizes too: adding
+    zeros of the other's batch shape)."""
+    from .creation import zeros_like
+    from .elementwise import add
+    from .indexing import getitem
 
-    batch = tuple(broadcast_shapes(name, a.shape[:-2], b.shape[:-2]))
-    if tuple(a.shape[:-2]) != batch:
-        a = broadcast_to(a, batch + tuple(a.shape[-2:]))
-    if tuple(b.shape[:-2]) != batch:
-        b = broadcast_to(b, batch + tuple(b.shape[-2:]))
-    return a, b
+    if tuple(a.shape[:-2]) == tuple(b.shape[:-2]) and None not in a.shape[:-2]:
+        return a, b
+    broadcast_shapes(name, a.shape[:-2], b.shape[:-2])  # a clear error when they clash
+    corner = (Ellipsis, slice(0, 1), slice(0, 1))
+    a_zeros, b_zeros = zeros_like(getitem(a, corner)), zeros_like(getitem(b, corner))
+    return add(a, b_zeros), add(b, a_zeros)
 
 
 def _ab(name: str, a: Any, b: Any) -> tuple:
@@ -570,11 +574,9 @@ def solve_triangular(a: Any, b: Any, lower: bool = False) -> Any:
 
 def inv(x: Any) -> Any:
     """Matrix inverse."""
-    from .shape import broadcast_to
-
     x = _float("inv", x)
     _square("inv", x)
-    return solve(x, broadcast_to(_eye_like(x), tuple(x.shape)))
+    return solve(x, _eye_like(x))
 
 
 def slogdet(x: Any) -> tuple:

@@ -370,3 +370,22 @@ def test_spectrogram_layers(keras: Any, rng: np.random.Generator, close: Any,
                 _THEIRS[key] = keras.layers.MelSpectrogram(**kw)(sig)
             close(tw.layers.MelSpectrogram(**kw)(sig), _THEIRS[key], what=key, rtol=1e-4,
                   atol=1e-4)
+
+
+def test_unknown_batch_size_in_a_functional_model(keras: Any, rng: np.random.Generator,
+                                                   close: Any) -> None:
+    """Symbolic inputs with an unknown batch size (broadcasting against a fixed operand)."""
+    K = _Keras(keras)
+    x = rng.normal(size=(2, 3, 3)).astype("float32") + 3 * np.eye(3, dtype="float32")
+    rhs = np.ones((3, 2), "float32")
+    cases = [
+        ("inv", T.inv, lambda a: K.inv(a)),
+        ("solve", lambda a: T.solve(a, rhs), lambda a: K.solve(a, np.broadcast_to(rhs, (2, 3, 2)))),
+        ("det", T.det, lambda a: K.det(a)),
+        ("stft", lambda a: T.stft(T.reshape(a, (-1, 9)), 4, 2, 4)[0],
+         lambda a: K.stft(a.reshape(2, 9), 4, 2, 4)[0]),
+    ]
+    for what, ours, theirs in cases:
+        inp = tw.layers.Input((3, 3))
+        model = tw.Model(inp, tw.layers.Lambda(ours)(inp))
+        close(model.predict(x, verbose=0), theirs(x), what=what, rtol=1e-4, atol=1e-5)
