@@ -34,12 +34,41 @@ def _float(name: str, x: Any) -> Any:
 
 @lru_cache(maxsize=64)
 def _trig(n_in: int, n_out: int, n: int) -> tuple[list, list]:
-    """``cos`` and ``sin`` of ``2 pi t k / n`` for ``t < n_in`` (rows), ``k < n_out``."""
-    cos = [[math.cos(2.0 * math.pi * ((t * k) % n) / n) for k in range(n_out)]
-           for t in range(n_in)]
-    sin = [[math.sin(2.0 * math.pi * ((t * k) % n) / n) for k in range(n_out)]
-           for t in range(n_in)]
-    return cos, sin
+    """``cos`` and ``sin`` of ``2 pi t k / n`` for ``t < n_in`` (rows), ``k < n_out``, as
+    flat row-major lists (one table of ``n`` angles, indexed by ``t * k mod n``)."""
+    cos_t = [math.cos(2.0 * math.pi * j / n) for j in range(n)]
+    sin_t = [math.sin(2.0 * math.pi * j / n) for j in range(n)]
+    idx = [(t * k) % n for t in range(n_in) for k in range(n_out)]
+    return [cos_t[j] for j in idx], [sin_t[j] for j in idx]
+
+
+@lru_cache(maxsize=64)
+def _matrix(kind: str, n_in: int, n_out: int, n: int, dtype: Any, backend: Any) -> Any:
+    """The DFT matrix ``kind`` as a tensor, built once per size, dtype and backend (the
+    numbers are fixed; rebuilding a 2048-point one per call would dominate a spectrogram)."""
+    from ._dispatch import wrap
+
+    cos, sin = _trig(n_in, n_out, n)
+    if kind == "cos":
+        vals = cos
+    elif kind == "-sin":
+        vals = [-v for v in sin]
+    elif kind in ("icos", "isin"):  # irfft: weights 1 (DC, Nyquist) or 2, divided by n
+        vals = []
+        for t in range(n_in):
+            w = (1.0 if t == 0 or (n % 2 == 0 and t == n // 2) else 2.0) / n
+            row = (cos if kind == "icos" else sin)[t * n_out:(t + 1) * n_out]
+            vals.extend([w * v for v in row] if kind == "icos" else [-w * v for v in row])
+    else:
+        vals = sin
+    return wrap(backend.from_flat(vals, (n_in, n_out), dtype), (n_in, n_out), dtype, backend)
+
+
+def _dft(kind: str, n_in: int, n_out: int, n: int, like: Any) -> Any:
+    from ..backend_registry import current
+
+    backend = getattr(like, "_backend", None) or current()
+    return _matrix(kind, n_in, n_out, n, like.dtype, backend)
 
 
 def _const(values: Any, like: Any) -> Any:
@@ -73,8 +102,7 @@ def _dft_last(re: Any, im: Any, inverse: bool) -> tuple:
     from .linalg import matmul
 
     n = re.shape[-1]
-    cos, sin = _trig(n, n, n)
-    c, s = _const(cos, re), _const(sin, re)
+    c, s = _dft("cos", n, n, n, re), _dft("sin", n, n, n, re)
     if not inverse:  # sum (re + i im)(cos - i sin)
         return add(matmul(re, c), matmul(im, s)), subtract(matmul(im, c), matmul(re, s))
     out_re = subtract(matmul(re, c), matmul(im, s))
@@ -126,7 +154,6 @@ def rfft(x: Any, fft_length: int | None = None) -> tuple:
     """FFT of a real signal along the last axis: ``(real, imag)`` of the
     ``fft_length // 2 + 1`` non-negative frequencies (the signal cropped or zero-padded to
     ``fft_length``)."""
-    from .elementwise import neg
     from .linalg import matmul
 
     x = _float("rfft", x)
@@ -137,8 +164,8 @@ def rfft(x: Any, fft_length: int | None = None) -> tuple:
         raise InvalidArgumentError(f"rfft: argument 'fft_length': expected a positive int, "
                                    f"got {fft_length!r}")
     x = _fit_last(x, n)
-    cos, sin = _trig(n, n // 2 + 1, n)
-    return matmul(x, _const(cos, x)), neg(matmul(x, _const(sin, x)))
+    return (matmul(x, _dft("cos", n, n // 2 + 1, n, x)),
+            matmul(x, _dft("-sin", n, n // 2 + 1, n, x)))
 
 
 def irfft(x: Any, fft_length: int | None = None) -> Any:
@@ -156,11 +183,8 @@ def irfft(x: Any, fft_length: int | None = None) -> Any:
                                    f"got {fft_length!r}")
     bins = n // 2 + 1
     re, im = _fit_last(re, bins), _fit_last(im, bins)
-    cos, sin = _trig(bins, n, n)
-    weights = [1.0 if k == 0 or (n % 2 == 0 and k == n // 2) else 2.0 for k in range(bins)]
-    c = [[w * v / n for v in row] for w, row in zip(weights, cos)]
-    s = [[-w * v / n for v in row] for w, row in zip(weights, sin)]
-    return add(matmul(re, _const(c, re)), matmul(im, _const(s, im)))
+    return add(matmul(re, _dft("icos", bins, n, n, re)),
+               matmul(im, _dft("isin", bins, n, n, im)))
 
 
 def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> Any:

@@ -9,6 +9,7 @@ the power ``mag_exp``, an HTK mel filterbank and optionally decibels.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from tensorweave import ops
@@ -177,6 +178,21 @@ def linear_to_mel_weight_matrix(num_mel_bins: int = 20, num_spectrogram_bins: in
     return rows
 
 
+@lru_cache(maxsize=16)
+def _mel_tensor(num_mel_bins: int, bins: int, rate: float, lo: float, hi: float,
+                dtype: str, backend: str) -> Any:
+    """The filterbank as a tensor of ``backend``, built once per configuration."""
+    return ops.convert_to_tensor(linear_to_mel_weight_matrix(num_mel_bins, bins, rate, lo, hi),
+                                 dtype, backend=backend)
+
+
+def _mel_tensor_for(num_mel_bins: int, bins: int, rate: float, lo: float, hi: float,
+                    dtype: str) -> Any:
+    from tensorweave.backend_registry import current
+
+    return _mel_tensor(num_mel_bins, bins, rate, lo, hi, dtype, current().name)
+
+
 class MelSpectrogram(Layer):
     """Mel spectrogram of ``(batch, samples)`` (or ``(samples,)``) audio: ``(batch,
     num_mel_bins, frames)``, in decibels (clipped ``top_db`` below the maximum) when
@@ -215,10 +231,9 @@ class MelSpectrogram(Layer):
                               window=self.window, center=True)
         spec = ops.sqrt(ops.add(ops.square(real), ops.square(imag)))
         spec = ops.power(spec, float(self.mag_exp))
-        weights = linear_to_mel_weight_matrix(self.num_mel_bins, spec.shape[-1],
-                                              self.sampling_rate, self.min_freq,
-                                              self.max_freq)
-        mel = ops.tensordot(spec, ops.convert_to_tensor(weights, spec.dtype), axes=1)
+        weights = _mel_tensor_for(self.num_mel_bins, spec.shape[-1], float(self.sampling_rate),
+                                  float(self.min_freq), float(self.max_freq), spec.dtype.name)
+        mel = ops.tensordot(spec, weights, axes=1)
         if self.power_to_db:
             log_spec = ops.multiply(ops.log10(ops.maximum(mel, self.min_power)), 10.0)
             ref = 10.0 * math.log10(max(abs(float(self.ref_power)), self.min_power))
