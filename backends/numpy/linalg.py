@@ -93,5 +93,12 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
         q, r = xp.linalg.qr(work(a), mode=mode)
         return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
 
-    return {"matmul": matmul, "einsum": einsum, "cholesky": cholesky, "lu_factor": lu_factor,
+    def rfft(x: Any, fft_length: int) -> tuple:
+        # NumPy's pocketfft works in float64 (or complex64 for float32 in NumPy 2): one
+        # rounding to x's dtype at the end
+        y = xp.fft.rfft(x, n=fft_length, axis=-1)
+        return y.real.astype(x.dtype), y.imag.astype(x.dtype)
+
+    return {"matmul": matmul, "einsum": einsum, "rfft": rfft, "cholesky": cholesky,
+            "lu_factor": lu_factor,
             "solve": solve, "slogdet": slogdet, "eigh": eigh, "svd": svd, "qr": qr}

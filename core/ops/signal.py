@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import DTypeError, InvalidArgumentError, ShapeError
-from ._dispatch import convert_to_tensor, is_tensor
+from ._dispatch import apply, convert_to_tensor, defop, is_tensor
 
 __all__ = ["fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "extract_sequences"]
 
@@ -150,22 +150,40 @@ def _fit_last(x: Any, n: int) -> Any:
     return x
 
 
+def _rfft_rule(specs: list, fft_length: int) -> list:
+    (x,) = specs
+    out = tuple(x.shape[:-1]) + (fft_length // 2 + 1,)
+    return [(out, x.dtype), (out, x.dtype)]
+
+
+def _rfft_decompose(x: Any, fft_length: int) -> tuple:
+    from .linalg import matmul
+
+    n = fft_length
+    x = _fit_last(x, n)
+    return (matmul(x, _dft("cos", n, n // 2 + 1, n, x)),
+            matmul(x, _dft("-sin", n, n // 2 + 1, n, x)))
+
+
+# A composite: DFT matmuls everywhere, differentiated through them; a backend with an FFT
+# (numpy, cupy) registers a kernel, O(n log n) instead of O(n^2).
+RFFT = defop("rfft", _rfft_rule, decompose=_rfft_decompose, multi_output=True,
+             family="signal", doc="Real FFT along the last axis: (real, imag) of the "
+                                  "fft_length // 2 + 1 non-negative frequencies.")
+
+
 def rfft(x: Any, fft_length: int | None = None) -> tuple:
     """FFT of a real signal along the last axis: ``(real, imag)`` of the
     ``fft_length // 2 + 1`` non-negative frequencies (the signal cropped or zero-padded to
     ``fft_length``)."""
-    from .linalg import matmul
-
     x = _float("rfft", x)
     if x.ndim < 1:
         raise ShapeError("rfft: argument 'x': expected at least 1 dim, got a scalar")
     n = x.shape[-1] if fft_length is None else int(fft_length)
-    if n < 1:
+    if n is None or n < 1:
         raise InvalidArgumentError(f"rfft: argument 'fft_length': expected a positive int, "
                                    f"got {fft_length!r}")
-    x = _fit_last(x, n)
-    return (matmul(x, _dft("cos", n, n // 2 + 1, n, x)),
-            matmul(x, _dft("-sin", n, n // 2 + 1, n, x)))
+    return tuple(apply(RFFT, (x,), {"fft_length": n}))
 
 
 def irfft(x: Any, fft_length: int | None = None) -> Any:

@@ -325,6 +325,8 @@ def _factorizations(c: _Cases) -> None:
         c.add("norm", f"matrix_{o}", F((3, 4)), kwargs={"ord": o, "axis": (0, 1)})
     c.add("norm", "vector_3", F((2, 4)), kwargs={"ord": 3, "axis": -1})
     c.add("pinv", "tall", F((4, 3)))
+    c.add("rfft", "crop", F((2, 6)), kwargs={"fft_length": 5})
+    c.add("rfft", "zero_pad", F((7,)), kwargs={"fft_length": 8})
     c.add("cholesky_inverse", "lower", F((3, 3)),
           fn=lambda x: ops.cholesky_inverse(ops.cholesky(_spd(x))))
 
