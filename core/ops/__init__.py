@@ -9,7 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, TensorBase
-from . import creation, elementwise, image, indexing, linalg, nn, numpy, reduction
+from . import (  # noqa: F401
+    blocks,
+    creation,
+    elementwise,
+    image,
+    indexing,
+    linalg,
+    nn,
+    numpy,
+    reduction,
+    segment,
+    signal,
+)
 from . import shape as shape_ops
 from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     OpDef,
@@ -22,17 +34,21 @@ from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     is_tensor,
     wrap,
 )
+from .blocks import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
+from .segment import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .signal import *  # noqa: F401,F403
 
 __all__ = sorted(
     set(creation.__all__) | set(elementwise.__all__) | set(indexing.__all__)
     | set(linalg.__all__) | set(nn.__all__) | set(reduction.__all__) | set(shape_ops.__all__)
+    | set(segment.__all__) | set(signal.__all__) | set(blocks.__all__)
     | {"convert_to_tensor", "convert_to_numpy", "to_backend", "primitives", "composites",
        "get_op", "all_ops", "apply", "is_tensor", "OpDef", "TensorSpec"})
 

@@ -569,70 +569,10 @@ def space_to_depth(x: Any, block_size: int, data_format: str = "channels_last") 
     return reshape(y, (n, b * b * c, hh // b, ww // b))
 
 
-def _pair(where: str, arg: str, v: Any, lo: int) -> tuple:
-    t = (v, v) if isinstance(v, int) else tuple(v)
-    if len(t) != 2 or any(not isinstance(a, int) or a < lo for a in t):
-        raise InvalidArgumentError(f"{where}: argument '{arg}': expected an int or a pair of "
-                                   f"ints >= {lo}, got {v!r}")
-    return t
+# unfold / fold: one implementation, in blocks.py (re-exported by tw.ops.nn)
+from .blocks import fold, unfold  # noqa: E402,F401
 
 
-def unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-           stride: Any = 1) -> Any:
-    """im2col of an ``(N, C, H, W)`` image: ``(N, C*kh*kw, L)``, channel-major as PyTorch."""
-    from .nn import extract_patches
-    from .shape import pad, reshape, transpose
-
-    x = _t("unfold", x)
-    if x.ndim != 4:
-        raise ShapeError(f"unfold: expected a 4-d (N, C, H, W) input, got shape {x.shape}")
-    k = _pair("unfold", "kernel_size", kernel_size, 1)
-    d = _pair("unfold", "dilation", dilation, 1)
-    p = _pair("unfold", "padding", padding, 0)
-    s = _pair("unfold", "stride", stride, 1)
-    n, c = x.shape[0], x.shape[1]
-    xl = transpose(x, (0, 2, 3, 1))
-    if any(p):
-        xl = pad(xl, ((0, 0), (p[0], p[0]), (p[1], p[1]), (0, 0)))
-    pt = extract_patches(xl, k, s, d)                      # (N, oh, ow, K*C)
-    length = pt.shape[1] * pt.shape[2]
-    pt = reshape(pt, (n, length, k[0] * k[1], c))
-    return reshape(transpose(pt, (0, 3, 2, 1)), (n, c * k[0] * k[1], length))
-
-
-def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-         stride: Any = 1) -> Any:
-    """col2im, the adjoint of ``unfold``: ``(N, C*kh*kw, L)`` summed into ``(N, C, H, W)``."""
-    from .nn import patches_transpose
-    from .shape import reshape, transpose
-
-    x = _t("fold", x)
-    if x.ndim != 3:
-        raise ShapeError(f"fold: expected a 3-d (N, C*kh*kw, L) input, got shape {x.shape}")
-    hw = _pair("fold", "output_size", output_size, 1)
-    k = _pair("fold", "kernel_size", kernel_size, 1)
-    d = _pair("fold", "dilation", dilation, 1)
-    p = _pair("fold", "padding", padding, 0)
-    s = _pair("fold", "stride", stride, 1)
-    n, ck, length = x.shape
-    kk = k[0] * k[1]
-    if ck % kk:
-        raise ShapeError(f"fold: dim 1 ({ck}) is not a multiple of kh*kw = {kk}")
-    c = ck // kk
-    ph, pw = hw[0] + 2 * p[0], hw[1] + 2 * p[1]
-    oh = (ph - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (pw - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    if oh * ow != length:
-        raise ShapeError(f"fold: {length} blocks given, but output_size {hw} with this "
-                         f"kernel/stride/padding/dilation has {oh * ow}")
-    pt = transpose(reshape(x, (n, c, kk, length)), (0, 3, 2, 1))
-    pt = reshape(pt, (n, oh, ow, kk * c))
-    img = patches_transpose(pt, k, s, d, (ph, pw, c))
-    img = img[:, p[0]:p[0] + hw[0], p[1]:p[1] + hw[1], :]
-    return transpose(img, (0, 3, 1, 2))
-
-
-# ---- adaptive pooling -------------------------------------------------------------------------
 def _adaptive_axis(x: Any, axis: int, out: int, mode: str) -> Any:
     """Pool one axis into ``out`` bins [floor(i L / out), ceil((i + 1) L / out))."""
     from .reduction import max as _max

@@ -274,6 +274,61 @@ def _linalg(c: _Cases) -> None:
     c.add("tensordot", "axes2", F((2, 3, 2)), F((3, 2, 2)))
     c.add("tensordot", "pairs", F((2, 3, 2)), F((2, 2)), kwargs={"axes": ([0, 2], [1, 0])})
     c.add("trace", "square", F((3, 3)))
+    c.add("trace", "offset_axes", F((3, 2, 4)), kwargs={"offset": 1, "axis1": 2, "axis2": 0})
+    _factorizations(c)
+
+
+def _spd(x: Any) -> Any:
+    from .. import ops
+
+    n = x.shape[-1]
+    return ops.add(ops.matmul(x, ops.swapaxes(x, -1, -2)), ops.eye(n, dtype=x.dtype) * n)
+
+
+def _sq(fn: Callable[..., Any], *picks: int) -> Callable[..., Any]:
+    """``fn``'s results with the sign-ambiguous ones (vectors) squared elementwise."""
+    def run(*xs: Any) -> Any:
+        from .. import ops
+
+        out = fn(*xs)
+        return tuple(ops.square(o) if i in picks else o for i, o in enumerate(out))
+    return run
+
+
+def _factorizations(c: _Cases) -> None:
+    from .. import ops
+
+    c.add("cholesky", "spd", F((3, 3)), fn=lambda x: ops.cholesky(_spd(x)))
+    c.add("cholesky", "batched_upper", F((2, 3, 3)),
+          fn=lambda x: ops.cholesky(_spd(x), upper=True))
+    c.add("solve", "matrix", F((3, 3)), F((3, 2)),
+          fn=lambda a, b: ops.solve(ops.add(a, ops.eye(3, dtype="float64") * 3), b))
+    c.add("solve", "batched_vector", F((2, 3, 3)), F((3,)),
+          fn=lambda a, b: ops.solve(ops.add(a, ops.eye(3, dtype="float64") * 3), b))
+    c.add("slogdet", "square", F((3, 3)),
+          fn=lambda a: ops.slogdet(ops.add(a, ops.eye(3, dtype="float64") * 3)))
+    c.add("eigh", "spd", F((3, 3)), fn=_sq(lambda x: ops.eigh(_spd(x)), 1))
+    c.add("eigh", "nonsymmetric_input", F((2, 3, 3)), fn=_sq(ops.eigh, 1))
+    for shape in ((4, 3), (3, 4), (3, 3)):
+        name = "x".join(map(str, shape))
+        c.add("svd", f"{name}_reduced", F(shape),
+              fn=_sq(lambda x: ops.svd(x, full_matrices=False), 0, 2))
+        c.add("qr", f"{name}_reduced", F(shape[::-1] if shape[0] < shape[1] else shape),
+              fn=lambda x: ops.qr(x))
+    c.add("svd", "3x3_full", F((3, 3)), fn=_sq(ops.svd, 0, 2))
+    c.add("svd", "values_only", F((2, 4, 3)), fn=lambda x: ops.svd(x, compute_uv=False))
+    c.add("qr", "3x3_complete", F((3, 3)), kwargs={"mode": "complete"})
+    c.add("inv", "square", F((3, 3)),
+          fn=lambda a: ops.inv(ops.add(a, ops.eye(3, dtype="float64") * 3)))
+    c.add("det", "square", F((3, 3)))
+    for o in (None, "fro", "nuc", 2, 1, float("inf")):
+        c.add("norm", f"matrix_{o}", F((3, 4)), kwargs={"ord": o, "axis": (0, 1)})
+    c.add("norm", "vector_3", F((2, 4)), kwargs={"ord": 3, "axis": -1})
+    c.add("pinv", "tall", F((4, 3)))
+    c.add("rfft", "crop", F((2, 6)), kwargs={"fft_length": 5})
+    c.add("rfft", "zero_pad", F((7,)), kwargs={"fft_length": 8})
+    c.add("cholesky_inverse", "lower", F((3, 3)),
+          fn=lambda x: ops.cholesky_inverse(ops.cholesky(_spd(x))))
 
 
 # ---- neural-network ops --------------------------------------------------------------------------

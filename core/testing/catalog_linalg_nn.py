@@ -246,9 +246,83 @@ def _activation_cases(cl: CaseList) -> None:
             cl.add(op, "int32_input", A((2, 3), "int32", "uniform", -3, 3), scale=3.0)
 
 
+def _spd(x: Any) -> Any:
+    """A symmetric positive-definite matrix from any square one: x x^T + n I."""
+    from .. import ops
+
+    n = x.shape[-1]
+    return ops.add(ops.matmul(x, ops.swapaxes(x, -1, -2)), ops.eye(n, dtype=x.dtype) * n)
+
+
+def _cholesky_spd(x: Any) -> Any:
+    from .. import ops
+
+    return ops.cholesky(_spd(x))
+
+
+def _eigh_spd(x: Any) -> Any:
+    from .. import ops
+
+    w, v = ops.eigh(_spd(x))
+    return w, ops.abs(v)  # eigenvectors are defined up to sign
+
+
+def _svd_abs(full_matrices: bool) -> Any:
+    def run(x: Any) -> Any:
+        from .. import ops
+
+        u, s, vh = ops.svd(x, full_matrices=full_matrices)
+        return ops.abs(u), s, ops.abs(vh)  # singular vectors are defined up to sign
+    return run
+
+
+def _factorization_cases(cl: CaseList) -> None:
+    # LAPACK (numpy) and the reference's float64 kernels round differently inside the
+    # factorization: its error grows with the condition number, hence the wider factor
+    why = "a factorization: rounding inside LAPACK grows with the condition number"
+    for dt, f in (("float64", 64.0), ("float32", 64.0)):
+        kw = {"family": "composite", "tol_factor": f, "note": why}
+        cl.add("cholesky", f"{dt}/spd", A((3, 3), dt), fn=_cholesky_spd, **kw)
+        cl.add("cholesky", f"{dt}/batched_spd", A((2, 4, 4), dt), fn=_cholesky_spd, **kw)
+        cl.add("solve", f"{dt}/matrix", A((3, 3), dt), A((3, 2), dt), **kw)
+        cl.add("solve", f"{dt}/batched_broadcast", A((2, 3, 3), dt), A((3, 1), dt), **kw)
+        cl.add("solve", f"{dt}/vector", A((4, 4), dt), A((4,), dt), **kw)
+        cl.add("slogdet", f"{dt}/square", A((3, 3), dt), **kw)
+        cl.add("slogdet", f"{dt}/batched", A((2, 4, 4), dt), **kw)
+        cl.add("lu_factor", f"{dt}/square", A((4, 4), dt), **kw)
+        cl.add("lu_factor", f"{dt}/batched_rect", A((2, 3, 4), dt), **kw)
+        cl.add("eigh", f"{dt}/spd", A((3, 3), dt), fn=_eigh_spd, **kw)
+        cl.add("eigh", f"{dt}/batched_spd", A((2, 4, 4), dt), fn=_eigh_spd, **kw)
+        for shape in ((4, 3), (3, 4), (2, 3, 3)):
+            for full in (True, False):
+                name = "x".join(map(str, shape))
+                cl.add("svd", f"{dt}/{name}/{'full' if full else 'reduced'}", A(shape, dt),
+                       fn=_svd_abs(full), **kw)
+            for mode in ("reduced", "complete"):
+                name = "x".join(map(str, shape))
+                cl.add("qr", f"{dt}/{name}/{mode}", A(shape, dt), kwargs={"mode": mode},
+                       **kw)
+    # composites over matmul / patches: the backends' kernels must agree through them
+    sums = {"family": "reduction"}
+    cl.add("fft", "float32/pair", A((2, 8)), A((2, 8)), pack=True, n=16, **sums)
+    cl.add("rfft", "float32/crop_pad", A((3, 8)), kwargs={"fft_length": 6}, n=6, **sums)
+    cl.add("rfft", "float64/odd", A((2, 7), "float64"), n=7, **sums)
+    cl.add("stft", "float32/hann_center", A((2, 20)), extra=(8, 4, 8), n=8, **sums)
+    cl.add("extract_sequences", "float32/overlap", A((2, 11)), extra=(4, 3))
+    cl.add("segment_sum", "float32/unsorted", A((5, 3)), A((5,), "int32", values=(1, 0, 1, 3, 0)),
+           extra=(4,), n=2, **sums)
+    cl.add("segment_max", "float32/empty_segment", A((5, 3)),
+           A((5,), "int32", values=(1, 0, 1, 3, 0)), extra=(4,))
+    cl.add("unfold", "float32/stride_pad", A((1, 2, 5, 4)), extra=(2,),
+           kwargs={"padding": 1, "stride": 2})
+    cl.add("trace", "float32/offset_axes", A((3, 4, 2)), kwargs={"offset": 1, "axis1": 0,
+                                                                  "axis2": 1}, n=3)
+
+
 def build(cl: CaseList) -> None:
     _matmul_cases(cl)
     _einsum_cases(cl)
+    _factorization_cases(cl)
     _patches_cases(cl)
     _conv_cases(cl)
     _pool_cases(cl)

@@ -476,3 +476,6 @@ def register_initializers(register: Any) -> None:
     register(LecunNormal, aliases=("lecun_normal",))
     register(Orthogonal, aliases=("orthogonal", "OrthogonalInitializer"))
     register(Identity, aliases=("identity", "IdentityInitializer"))
+    from .stft import STFT  # needs Initializer above
+
+    register(STFT, aliases=("STFTInitializer", "stft"))

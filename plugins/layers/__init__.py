@@ -154,3 +154,7 @@ def register_layers(register: Any) -> None:
     for fn in FUNCTIONS:
         register(fn)
     register(Input, name="Input")
+    from .audio import MelSpectrogram, STFTSpectrogram  # audio front ends
+
+    register(STFTSpectrogram)
+    register(MelSpectrogram)

@@ -18,22 +18,26 @@ from __future__ import annotations
 BACKEND_SPECIFIC = "backend-specific: wraps another framework's objects"
 CONTROL_FLOW = "control flow: graph primitives with sub-graphs (the control-flow issue)"
 TF_ONLY = "TensorFlow-only"
+COMPLEX = "needs a complex dtype, which tensorweave does not have"
 
 OPS: dict[str, str] = {
     "associative_scan": CONTROL_FLOW,
     "cond": CONTROL_FLOW,
     "fori_loop": CONTROL_FLOW,
     "map": CONTROL_FLOW,
-    "polar": "other: builds complex numbers; tensorweave has no complex dtypes",
     "scan": CONTROL_FLOW,
     "switch": CONTROL_FLOW,
     "while_loop": CONTROL_FLOW,
+    "eig": COMPLEX + ": the eigenvalues and eigenvectors of a general real matrix are complex "
+           "(Keras returns complex tensors, not (real, imag) tuples); eigh covers symmetric ones",
+    "polar": COMPLEX + ": Keras returns one complex tensor (abs * exp(i * angle))",
+    "view_as_complex": COMPLEX + ": its result is a complex tensor",
+    "view_as_real": COMPLEX + ": its input is a complex tensor",
 }
 
-#: keras.ops.nn names (its own section: the ops.nn namespace is compared separately).
-OPS_NN: dict[str, str] = {
-    "polar": "other: builds complex numbers; tensorweave has no complex dtypes",
-}
+#: keras.ops.nn / keras.ops.linalg names (their own sections: compared separately).
+OPS_NN: dict[str, str] = {"polar": OPS["polar"]}
+OPS_LINALG: dict[str, str] = {"eig": OPS["eig"]}
 
 LAYERS: dict[str, str] = {
     "FlaxLayer": BACKEND_SPECIFIC + " (Flax modules)",
@@ -83,7 +87,8 @@ SIGNATURES: dict[str, str] = {
 }
 
 NAMES: dict[str, dict[str, str]] = {
-    "ops": OPS, "ops.nn": OPS_NN, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
+    "ops": OPS, "ops.nn": OPS_NN, "ops.linalg": OPS_LINALG, "layers": LAYERS,
+    "losses": LOSSES, "metrics": METRICS,
     "optimizers": OPTIMIZERS, "optimizers.schedules": SCHEDULES, "callbacks": CALLBACKS,
     "activations": ACTIVATIONS, "initializers": INITIALIZERS, "regularizers": REGULARIZERS,
     "constraints": CONSTRAINTS, "utils": UTILS, "saving": SAVING, "models": MODELS,
