@@ -125,7 +125,8 @@ def scatter_add(x: Any, indices: Any, updates: Any) -> Any:
 def gather_nd(x: Any, indices: Any) -> Any:
     """``out[i] = x[indices[i]]`` for N-d ``indices`` of shape ``(..., k)``."""
     from .elementwise import add, less, multiply, where
-    from .shape import reshape, slice
+    from .shape import reshape
+    from .shape import strided_slice as slice  # noqa: A004
 
     x = _prep("gather_nd", x)
     indices = _int_indices("gather_nd", indices)
@@ -190,26 +191,48 @@ TAKE_ALONG_AXIS = defop("take_along_axis", _take_along_rule, decompose=_take_alo
                         family="indexing")
 
 
-def take_along_axis(x: Any, indices: Any, axis: int = -1) -> Any:
+def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> Any:
+    """Pick values along ``axis`` at ``indices`` (same rank as ``x``; other axes
+    broadcast), as ``numpy.take_along_axis``; ``axis=None`` works on the flattened ``x``.
+    """
+    from .shape import ravel
+
     x = _prep("take_along_axis", x)
     indices = _int_indices("take_along_axis", indices)
+    if axis is None:
+        if indices.ndim != 1:
+            raise ShapeError(f"take_along_axis: argument 'indices': with axis=None expected "
+                             f"1-d indices, got shape {tuple(indices.shape)}")
+        x = ravel(x)
+        axis = 0
     ax = normalize_axis("take_along_axis", axis, x.ndim)
     return apply(TAKE_ALONG_AXIS, (x, indices), {"axis": ax})
 
 
-def one_hot(indices: Any, num_classes: int, axis: int = -1, dtype: Any = "float32") -> Any:
-    """One-hot encoding; out-of-range indices give an all-zero row (as Keras)."""
+def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
+            sparse: bool = False) -> Any:
+    """One-hot encoding; out-of-range indices give an all-zero row (as Keras).
+
+    ``dtype`` defaults to ``floatx()``; ``sparse=True`` is refused (no sparse tensors).
+    """
+    from ..backend import floatx
     from .creation import arange
     from .elementwise import cast, equal
     from .shape import expand_dims, moveaxis, reshape
 
-    indices = _int_indices("one_hot", indices)
-    if not isinstance(num_classes, int) or num_classes <= 0:
+    if sparse:
+        raise InvalidArgumentError("one_hot: argument 'sparse': tensorweave has no sparse "
+                                   "tensors; expected False, got True")
+    indices = _int_indices("one_hot", x)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes <= 0:
         raise InvalidArgumentError(f"one_hot: argument 'num_classes': expected a positive "
                                    f"int, got {num_classes!r}")
+    if not isinstance(axis, int) or not -(indices.ndim + 1) <= axis <= indices.ndim:
+        raise InvalidArgumentError(f"one_hot: argument 'axis': expected an int in "
+                                   f"[{-(indices.ndim + 1)}, {indices.ndim}], got {axis!r}")
     classes = reshape(arange(num_classes, dtype=indices.dtype),
                       (1,) * indices.ndim + (num_classes,))
-    out = cast(equal(expand_dims(indices, -1), classes), dtype)
+    out = cast(equal(expand_dims(indices, -1), classes), dtype or floatx())
     if axis != -1 and axis != indices.ndim:
         out = moveaxis(out, -1, axis)
     return out
@@ -242,7 +265,7 @@ def sort(x: Any, axis: int = -1, descending: bool = False) -> Any:
 
 def top_k(x: Any, k: int, sorted: bool = True) -> tuple:  # noqa: A002
     """The ``k`` largest values along the last axis and their indices."""
-    from .shape import slice as _slice
+    from .shape import strided_slice as _slice
 
     x = _prep("top_k", x)
     idx = argsort(x, -1, descending=True)
@@ -253,7 +276,8 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple:  # noqa: A002
 # ---- Python indexing ----------------------------------------------------------------------
 def getitem(x: Any, key: Any) -> Any:
     """``x[key]`` with NumPy semantics for basic indexing and one advanced index."""
-    from .shape import reshape, slice
+    from .shape import reshape
+    from .shape import strided_slice as slice  # noqa: A004
 
     x = _prep("getitem", x)
     if not isinstance(key, tuple):

@@ -187,11 +187,15 @@ def _shape_ops(c: _Cases) -> None:
     c.add("stack", "axis1", F((2, 3)), F((2, 3)), pack=True, kwargs={"axis": 1})
     c.add("split", "sections", F((4, 3)), extra=(2,))
     c.add("split", "indices_axis1", F((2, 5)), extra=([1, 3],), kwargs={"axis": 1})
-    c.add("slice", "strided", F((4, 5)), extra=((slice(1, None, 2), slice(None, None, -2)),))
-    c.add("slice", "begin_end", F((4, 5)), extra=((1, 0), (3, 4)))
-    c.add("slice_update", "region", F((4, 3)), F((2, 3)), extra=((1, 0), (3, 3)))
-    c.add("slice_update", "strided", F((4, 5)), F((2, 3)), extra=((0, 0), (4, 5), (2, 2)))
-    c.add("slice_update", "broadcast_update", F((3, 4)), F((4,)), extra=((1, 0), (3, 4)))
+    c.add("slice", "strided", F((4, 5)), fn="strided_slice",
+          extra=((slice(1, None, 2), slice(None, None, -2)),))
+    c.add("slice", "begin_end", F((4, 5)), fn="strided_slice", extra=((1, 0), (3, 4)))
+    c.add("slice_update", "region", F((4, 3)), F((2, 3)), fn="strided_slice_update",
+          extra=((1, 0), (3, 3)))
+    c.add("slice_update", "strided", F((4, 5)), F((2, 3)), fn="strided_slice_update",
+          extra=((0, 0), (4, 5), (2, 2)))
+    c.add("slice_update", "broadcast_update", F((3, 4)), F((4,)), fn="strided_slice_update",
+          extra=((1, 0), (3, 4)))
     c.add("pad", "pairs", F((2, 3)), extra=(((1, 0), (2, 1)),))
     c.add("pad", "constant_value", F((2, 3)), extra=(1,), kwargs={"constant_values": 2.5})
     c.add("tile", "reps", F((2, 3)), extra=((2, 1),))

@@ -88,19 +88,22 @@ def _concat_cases(cl: CaseList) -> None:
 
 def _slice_cases(cl: CaseList) -> None:
     for dt in ALL_DTYPES:
-        cl.add("slice", dt, A((4, 5), dt), extra=((S(1, 3), S(None, None, 2)),))
-    cl.add("slice", "float32/begin_end_strides", A((5, 6)), extra=((0, 1), (5, 6), (2, 3)))
-    cl.add("slice", "float32/reverse", A((5, 4)), extra=((S(None, None, -1),),))
+        cl.add("slice", dt, A((4, 5), dt), fn="strided_slice", extra=((S(1, 3), S(None, None, 2)),))
+    cl.add("slice", "float32/begin_end_strides", A((5, 6)), fn="strided_slice",
+           extra=((0, 1), (5, 6), (2, 3)))
+    cl.add("slice", "float32/reverse", A((5, 4)), fn="strided_slice", extra=((S(None, None, -1),),))
     cl.add("slice", "float32/reverse_step2", A((6, 5)),
-           extra=((S(None, None, -2), S(4, 0, -3)),))
-    cl.add("slice", "float32/reverse_to_zero", A((7,)), extra=((S(5, None, -2),),),
+           fn="strided_slice", extra=((S(None, None, -2), S(4, 0, -3)),))
+    cl.add("slice", "float32/reverse_to_zero", A((7,)), fn="strided_slice",
+           extra=((S(5, None, -2),),),
            note="normalised end is -1: 'through index 0' (range semantics)")
-    cl.add("slice", "float32/clamped", A((7,)), extra=((S(10, -10, -3),),))
-    cl.add("slice", "float32/empty_result", A((4, 3)), extra=((S(2, 2), S(None)),))
+    cl.add("slice", "float32/clamped", A((7,)), fn="strided_slice", extra=((S(10, -10, -3),),))
+    cl.add("slice", "float32/empty_result", A((4, 3)), fn="strided_slice",
+           extra=((S(2, 2), S(None)),))
     cl.add("slice", "float32/transposed", A((4, 5), layout="transposed"),
-           extra=((S(None, None, -1), S(1, None, 2)),))
+           fn="strided_slice", extra=((S(None, None, -1), S(1, None, 2)),))
     cl.add("slice", "int8/strided", A((4, 6), "int8", layout="strided"),
-           extra=((S(1, None), S(None, None, -2)),))
+           fn="strided_slice", extra=((S(1, None), S(None, None, -2)),))
     flip_axes = (("all", None), ("axis0", 0), ("axes02", (0, 2)))
     for variant, axis in flip_axes:
         cl.add("flip", f"float32/{variant}", A((2, 3, 4)), kwargs={"axis": axis})
@@ -110,21 +113,21 @@ def _slice_cases(cl: CaseList) -> None:
 def _slice_update_cases(cl: CaseList) -> None:
     for dt in ALL_DTYPES:
         cl.add("slice_update", dt, A((4, 5), dt), A((2, 3), dt),
-               extra=((S(1, 3), S(None, None, 2)),))
+               fn="strided_slice_update", extra=((S(1, 3), S(None, None, 2)),))
     cl.add("slice_update", "float32/begin_end_strides", A((5, 6)), A((3, 2)),
-           extra=((0, 1), (5, 6), (2, 3)))
+           fn="strided_slice_update", extra=((0, 1), (5, 6), (2, 3)))
     cl.add("slice_update", "float32/reverse", A((5, 4)), A((3, 4)),
-           extra=((S(None, None, -2),),))
+           fn="strided_slice_update", extra=((S(None, None, -2),),))
     cl.add("slice_update", "float32/reverse_to_zero", A((7,)), A((3,)),
-           extra=((S(5, None, -2),),))
+           fn="strided_slice_update", extra=((S(5, None, -2),),))
     cl.add("slice_update", "float32/broadcast_update", A((4, 5)), A(()),
-           extra=((S(1, None), S(0, 5, 2)),))
+           fn="strided_slice_update", extra=((S(1, None), S(0, 5, 2)),))
     cl.add("slice_update", "float32/cast_update", A((3, 4)), A((3, 2), "int32"),
-           extra=((S(None), S(1, 3)),))
+           fn="strided_slice_update", extra=((S(None), S(1, 3)),))
     cl.add("slice_update", "float32/empty_region", A((3, 4)), A((0, 4)),
-           extra=((S(2, 2),),))
+           fn="strided_slice_update", extra=((S(2, 2),),))
     cl.add("slice_update", "float32/layouts", A((4, 5), layout="transposed"),
-           A((2, 5), layout="strided"), extra=((S(0, 4, 2),),))
+           A((2, 5), layout="strided"), fn="strided_slice_update", extra=((S(0, 4, 2),),))
 
 
 def _pad_cases(cl: CaseList) -> None:
