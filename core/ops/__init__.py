@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, TensorBase
+from . import arrays as arrays_ops
 from . import creation, elementwise, indexing, linalg, nn, numpy, reduction
-from . import arrays, functional  # noqa: I001
+from . import functional as functional_ops
 from . import shape as shape_ops
 from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     OpDef,
@@ -24,9 +25,9 @@ from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     wrap,
 )
 from .arrays import *  # noqa: F401,F403
-from .functional import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .functional import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
@@ -36,7 +37,7 @@ from .shape import *  # noqa: F401,F403
 __all__ = sorted(
     set(creation.__all__) | set(elementwise.__all__) | set(indexing.__all__)
     | set(linalg.__all__) | set(nn.__all__) | set(reduction.__all__) | set(shape_ops.__all__)
-    | set(arrays.__all__) | set(functional.__all__)
+    | set(arrays_ops.__all__) | set(functional_ops.__all__)
     | {"convert_to_tensor", "convert_to_numpy", "to_backend", "primitives", "composites",
        "get_op", "all_ops", "apply", "is_tensor", "OpDef", "TensorSpec"})
 

@@ -16,7 +16,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..shapes import normalize_axis
-from ._dispatch import convert_to_tensor, is_symbolic, is_tensor
+from ._dispatch import apply, convert_to_tensor, defop, is_symbolic, is_tensor
 from .shape import (
     _axis_slice,
     concatenate,
@@ -33,7 +33,7 @@ from .shape import (
 
 __all__ = ["append", "array_split", "diag", "diagflat", "diagonal", "diff", "dsplit",
            "dstack", "hsplit", "hstack", "vsplit", "vstack", "fliplr", "flipud", "rot90",
-           "roll", "kron", "cross", "unstack", "rearrange", "saturate_cast"]
+           "roll", "kron", "cross", "unstack", "rearrange", "saturate_cast", "view"]
 
 
 def _prep(name: str, x: Any) -> Any:
@@ -577,3 +577,43 @@ def saturate_cast(x: Any, dtype: Any) -> Any:
     if (lo, hi) != (in_lo, in_hi) and not src.is_bool:
         x = clip(x, lo, hi)
     return cast(x, out)
+
+
+# ---- view: reinterpret the bits -------------------------------------------------------------
+def _view_rule(specs: list, dtype: str, src: str) -> tuple:
+    s = specs[0]
+    new = _dt.canonicalize(dtype)
+    old = s.dtype
+    shape = list(s.shape)
+    if new.itemsize != old.itemsize:
+        if not shape:
+            raise ShapeError(f"view: cannot view a 0-d {old} tensor as {new} (item sizes "
+                             f"{old.itemsize} and {new.itemsize} differ)")
+        last = shape[-1]
+        if last is not None:
+            if (last * old.itemsize) % new.itemsize:
+                raise ShapeError(f"view: cannot view shape {tuple(s.shape)} of {old} as "
+                                 f"{new}: the last axis's {last * old.itemsize} bytes are "
+                                 f"not a multiple of {new.itemsize}")
+            shape[-1] = last * old.itemsize // new.itemsize
+    return tuple(shape), new
+
+
+VIEW = defop("view", _view_rule, differentiable=False, family="shape",
+             vjp=lambda g, out, x, dtype, src: (None,),
+             doc="The same bytes read as another dtype (the last axis rescales when the "
+                 "item sizes differ), as numpy's ndarray.view.")
+
+
+def view(x: Any, dtype: Any = None) -> Any:
+    """``x``'s bytes reinterpreted as ``dtype`` (``None``: unchanged), as Keras's ``view``."""
+    x = _prep("view", x)
+    if dtype is None:
+        return x
+    try:
+        new = _dt.canonicalize(dtype)
+    except Exception as exc:  # noqa: BLE001
+        raise DTypeError(f"view: argument 'dtype': expected a dtype, got {dtype!r}") from exc
+    if new is x.dtype:
+        return x
+    return apply(VIEW, (x,), {"dtype": new.name, "src": x.dtype.name})

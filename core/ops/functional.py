@@ -150,8 +150,7 @@ def vectorize(pyfunc: Callable, *, excluded: Any = None, signature: str | None =
                          reshape(full, (1,) + core_shape))
 
         def call(i: int) -> Any:
-            from .shape import _axis_slice
-            from .shape import squeeze
+            from .shape import _axis_slice, squeeze
 
             parts = [squeeze(_axis_slice(v, 0, i, i + 1), 0) for v in views]
             a = list(args)

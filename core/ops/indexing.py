@@ -638,8 +638,8 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
         from .elementwise import cast
 
         out = cast(out, _dt.result_type(target, out.dtype) if is_tensor(out) else target)
-    from .shape import broadcast_to
     from ..shapes import broadcast_shapes
+    from .shape import broadcast_to
 
     shape = tuple(out.shape)
     for t in [*conds, *choices]:
@@ -683,8 +683,16 @@ def scatter_update(inputs: Any, indices: Any, updates: Any, reduction: str | Non
     grows with ``N`` times the number of addressed positions.
     """
     from .creation import arange, zeros_like
-    from .elementwise import cast, equal, logical_and, logical_not, maximum, minimum, multiply
-    from .elementwise import where
+    from .elementwise import (
+        cast,
+        equal,
+        logical_and,
+        logical_not,
+        maximum,
+        minimum,
+        multiply,
+        where,
+    )
     from .reduction import any as _any
     from .reduction import max as _max
     from .reduction import min as _min

@@ -207,6 +207,17 @@ def _getitem_cases(cl: CaseList) -> None:
            fn=lambda x, m: x[m])
 
 
+def _view_cases(cl: CaseList) -> None:
+    # the bytes of every numeric dtype read as one of each item size (bfloat16 included)
+    for dt in ALL_DTYPES:
+        for target in ("uint8", "int16", "float32", "uint64"):
+            if target != dt:
+                cl.add("view", f"{dt}_as_{target}", A((2, 8), dt), kwargs={"dtype": target})
+    cl.add("view", "int16_as_bfloat16", A((3, 4), "int16"), kwargs={"dtype": "bfloat16"})
+    cl.add("view", "float16_as_bool", A((2, 3), "float16"), kwargs={"dtype": "bool"},
+           note="nonzero bytes read as True")
+
+
 def build(cl: CaseList) -> None:
     _reshape_cases(cl)
     _transpose_cases(cl)
@@ -215,6 +226,7 @@ def build(cl: CaseList) -> None:
     _slice_cases(cl)
     _slice_update_cases(cl)
     _pad_cases(cl)
+    _view_cases(cl)
     _dims_cases(cl)
     _tile_cases(cl)
     _getitem_cases(cl)
