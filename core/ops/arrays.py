@@ -574,9 +574,26 @@ def saturate_cast(x: Any, dtype: Any) -> Any:
             hi = _toward_zero(hi, src)
     elif src.is_bool:
         lo, hi = bool(lo), bool(hi)
-    if (lo, hi) != (in_lo, in_hi) and not src.is_bool:
+    top = None
+    if src.is_floating and not out.is_floating and out_hi < in_hi and \
+            _round_to(float(out_hi), src) > out_hi:
+        # out_hi itself is not a src float: the clip stops one float below it, and the
+        # values at or past it saturate to out_hi (as XLA's float -> int conversion)
+        top = _round_to(float(out_hi), src)
+    raw = x
+    if not src.is_bool:  # always, as Keras: it also turns +-inf into the finite limits
         x = clip(x, lo, hi)
-    return cast(x, out)
+    y = cast(x, out)
+    if top is not None:
+        from .elementwise import greater_equal, isnan, where
+
+        y = where(greater_equal(raw, top), out_hi, y)
+        y = where(isnan(raw), 0, y)
+    elif src.is_floating and not out.is_floating and not out.is_bool:
+        from .elementwise import isnan, where
+
+        y = where(isnan(raw), 0, y)
+    return y
 
 
 # ---- view: reinterpret the bits -------------------------------------------------------------
