@@ -461,7 +461,11 @@ def unique(x: Any, sorted: bool = True, return_index: bool = False,  # noqa: A00
     from .shape import moveaxis, reshape
 
     del sorted  # Keras on JAX always sorts
-    x = _eager_values("unique", x, "pass concrete data")
+    x = _prep("unique", x)
+    if is_symbolic(x) and size is not None and axis is None:
+        return _unique_static(x, int(size), fill_value, return_index, return_inverse,
+                              return_counts)
+    x = _eager_values("unique", x, "pass size= (with axis=None) for a traceable unique")
     be = x._backend
     if axis is None:
         items = _flat_list(x)
@@ -541,6 +545,59 @@ def unique(x: Any, sorted: bool = True, return_index: bool = False,  # noqa: A00
         extras.append(reshape(inv, tuple(x.shape)) if axis is None else inv)
     if return_counts:
         extras.append(convert_to_tensor(counts, _dt.int32, backend=be))
+    return (values, *extras) if extras else values
+
+
+def _unique_static(x: Any, size: int, fill_value: Any, return_index: bool,
+                   return_inverse: bool, return_counts: bool) -> Any:
+    """``unique(..., size=size)`` with ops only (traceable): a sort, a neighbour test, a
+    running group number (a triangular matmul: O(n^2) for n elements) and ``(size, n)``
+    one-hot selections."""
+    from .creation import arange, full, ones
+    from .elementwise import cast, equal, logical_and, not_equal, where
+    from .linalg import matmul
+    from .reduction import any as _any
+    from .reduction import sum as _sum
+    from .shape import concatenate, expand_dims, reshape
+    from .shape import strided_slice as _slice
+
+    if size < 0:
+        raise InvalidArgumentError(f"unique: argument 'size': expected >= 0, got {size}")
+    if None in x.shape:
+        raise ShapeError(f"unique: a traced unique needs a known shape, got {tuple(x.shape)}")
+    flat = reshape(x, (-1,))
+    n = flat.shape[0]
+    if n == 0:
+        raise ShapeError("unique: a traced unique needs at least one element")
+    order = argsort(flat)
+    srt = take(flat, order)
+    first = concatenate([ones((1,), dtype="bool"), not_equal(
+        _slice(srt, (builtins.slice(1, None),)), _slice(srt, (builtins.slice(0, n - 1),)))])
+    # group[j] = (number of group starts at or before j) - 1
+    from .creation import tri
+
+    upto = tri(n, dtype="int32")                                   # [j, i] = i <= j
+    group = matmul(upto, cast(first, _dt.int32)) - 1               # (n,)
+    rows = expand_dims(arange(size, dtype=_dt.int32), 1)           # (size, 1)
+    member = equal(rows, expand_dims(group, 0))                    # (size, n)
+    head = logical_and(member, expand_dims(first, 0))              # the first of each group
+    present = _any(head, axis=1)
+    picked = _sum(where(head, expand_dims(srt, 0), 0), axis=1)
+    if picked.dtype is not x.dtype:
+        picked = cast(picked, x.dtype)
+    default = take(srt, convert_to_tensor([0], _dt.int32)) if fill_value is None else \
+        full((1,), fill_value, dtype=x.dtype)
+    values = where(present, picked, default)
+    extras = []
+    if return_index:
+        first_idx = _sum(where(head, expand_dims(order, 0), 0), axis=1)
+        extras.append(where(present, first_idx, take(order, convert_to_tensor([0], _dt.int32))))
+    if return_inverse:
+        inv = scatter_add(full((n,), 0, dtype=_dt.int32), reshape(order, (n, 1)),
+                          cast(group, _dt.int32))
+        extras.append(reshape(inv, tuple(x.shape)))
+    if return_counts:
+        extras.append(_sum(cast(member, _dt.int32), axis=1))
     return (values, *extras) if extras else values
 
 

@@ -275,6 +275,21 @@ def test_indexing_and_set_ops_follow_keras(tw_backend: str, keras: Any, close: A
     _check(close, keras, cases)
 
 
+def test_traced_unique_with_size_follows_keras(tw_backend: str, keras: Any, close: Any,
+                                              data: dict) -> None:
+    arrays = [data["i"], np.array([2.0, np.nan, 1.0, np.nan, 2.0, -0.0, 0.0], "float32"),
+              data["b"]]
+    for n, arr in enumerate(arrays):
+        for size, fill in ((2, None), (9, None), (9, 7)):
+            kw = {"size": size, "fill_value": fill, "return_index": True,
+                  "return_inverse": True, "return_counts": True}
+            theirs = _keras(f"unique traced {n} {size} {fill}",
+                            lambda arr=arr, kw=kw: keras.ops.unique(arr, **kw))
+            ours = tw.jit(lambda a, kw=kw: o.unique(a, **kw))(arr)
+            _compare(close, ours, theirs, f"jit unique {arr.dtype} size={size} fill={fill}",
+                     1e-6, 0.0)
+
+
 def test_dtype_follows_keras(tw_backend: str, keras: Any) -> None:
     for value in (np.zeros(3, "int16"), np.zeros(2, "float16"), np.array([True]),
                   np.zeros((), "uint8")):
