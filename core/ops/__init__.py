@@ -116,7 +116,7 @@ def _install_operators(cls: type) -> None:
     cls.__hash__ = object.__hash__  # type: ignore[assignment]
 
     def _setitem(self: Any, key: Any, value: Any) -> None:
-        raise TypeError("tensors are immutable; use tw.ops.slice_update(x, value, ...) or "
+        raise TypeError("tensors are immutable; use tw.ops.slice_update(x, start, value) or "
                         "tw.ops.where(...) to build a new one")
 
     cls.__setitem__ = _setitem  # type: ignore[attr-defined]
