@@ -622,7 +622,7 @@ PAD = defop("pad", _pad_rule, vjp=_vjp_pad, family="shape",
 
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "maximum", "minimum",
-              "mean")
+              "mean", "median", "linear_ramp", "empty")
 
 
 def _pad_source_index(mode: str, p: int, n: int) -> int:
@@ -644,7 +644,9 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
     """Pad ``x`` (as ``numpy.pad``). ``pad_width``: an int, one pair, or one pair per axis.
 
     Modes: ``constant`` (``constant_values``, default 0), ``edge``, ``reflect``,
-    ``symmetric``, ``wrap``, ``maximum``, ``minimum`` and ``mean``.
+    ``symmetric``, ``wrap``, ``maximum``, ``minimum``, ``mean`` and ``median`` (rounded for
+    integers), ``linear_ramp`` (to 0) and ``empty`` (zeros, as JAX). Axes are padded one
+    after the other, so corners use the already padded axes, as NumPy.
     """
     x = _prep("pad", x)
     if mode not in _PAD_MODES:
@@ -674,7 +676,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
                                    f"got {pw}")
     if all(a == 0 and b == 0 for a, b in pw):
         return x
-    if mode == "constant":
+    if mode in ("constant", "empty"):
         cv = 0 if constant_values is None else constant_values
         if is_tensor(cv) or hasattr(cv, "item"):
             cv = cv.item()
@@ -688,8 +690,53 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
     return _pad_modes(x, pw, mode)
 
 
-def _pad_modes(x: Any, pw: tuple, mode: str) -> Any:
+def _pad_stat(y: Any, ax: int, mode: str) -> Any:
+    """The statistic of ``mode`` along ``ax`` (kept as a length-1 axis), in y's dtype."""
     from .. import ops as _ops
+
+    if mode == "maximum":
+        return _ops.max(y, axis=ax, keepdims=True)
+    if mode == "minimum":
+        return _ops.min(y, axis=ax, keepdims=True)
+    f = y if y.dtype.is_floating else _ops.cast(y, "float32")
+    if mode == "mean":
+        stat = _ops.mean(f, axis=ax, keepdims=True)
+    else:  # median: the middle of the sorted axis (the mean of the two middles if even)
+        d = y.shape[ax]
+        srt = _ops.sort(f, axis=ax)
+        lo_mid = _axis_slice(srt, ax, (d - 1) // 2, (d - 1) // 2 + 1)
+        hi_mid = _axis_slice(srt, ax, d // 2, d // 2 + 1)
+        stat = lo_mid if d % 2 else _ops.divide(_ops.add(lo_mid, hi_mid), 2.0)
+    if not y.dtype.is_floating:
+        stat = _ops.cast(_ops.round(stat), y.dtype)
+    return stat
+
+
+def _pad_fill(y: Any, ax: int, k: int, mode: str, side: int) -> Any:
+    """The ``k`` padded slices before (side 0) or after (side 1) ``y`` along ``ax``."""
+    from .. import ops as _ops
+
+    if k == 0:
+        return None
+    tgt = list(y.shape)
+    tgt[ax] = k
+    if mode != "linear_ramp":
+        return broadcast_to(_pad_stat(y, ax, mode), tuple(tgt))
+    d = y.shape[ax]
+    edge = _axis_slice(y, ax, 0, 1) if side == 0 else _axis_slice(y, ax, d - 1, d)
+    f = edge if edge.dtype.is_floating else _ops.cast(edge, "float32")
+    weights = [j / k for j in range(k)] if side == 0 else [1.0 - j / k for j in range(1, k + 1)]
+    view = [1] * y.ndim
+    view[ax] = k
+    w = reshape(convert_to_tensor(weights, f.dtype, backend=None if is_symbolic(f)
+                                  else f._backend), tuple(view))
+    ramp = _ops.multiply(f, w)
+    if not y.dtype.is_floating:  # integer ramps round down, as JAX's integer linspace
+        ramp = _ops.floor(ramp)
+    return ramp if ramp.dtype is y.dtype else _ops.cast(ramp, y.dtype)
+
+
+def _pad_modes(x: Any, pw: tuple, mode: str) -> Any:
     from .indexing import take
 
     y = x
@@ -700,17 +747,8 @@ def _pad_modes(x: Any, pw: tuple, mode: str) -> Any:
         if d is None or d == 0:
             raise ShapeError(f"pad: mode {mode!r} needs a known, non-empty axis {ax}, got "
                              f"shape {tuple(y.shape)}")
-        if mode in ("maximum", "minimum", "mean"):
-            if mode == "mean" and not y.dtype.is_floating:
-                raise InvalidArgumentError("pad: mode 'mean' is supported for floating "
-                                           f"tensors, got {y.dtype}")
-            stat = {"maximum": _ops.max, "minimum": _ops.min, "mean": _ops.mean}[mode](
-                y, axis=ax, keepdims=True)
-            parts = []
-            for k in (lo, hi):
-                tgt = list(y.shape)
-                tgt[ax] = k
-                parts.append(broadcast_to(stat, tuple(tgt)) if k else None)
+        if mode in ("maximum", "minimum", "mean", "median", "linear_ramp"):
+            parts = [_pad_fill(y, ax, k, mode, side) for k, side in ((lo, 0), (hi, 1))]
             y = concatenate([p for p in (parts[0], y, parts[1]) if p is not None], axis=ax)
             continue
         idx = [_pad_source_index(mode, p, d) for p in range(-lo, d + hi)]

@@ -136,13 +136,14 @@ def test_fixed_signatures_follow_keras(tw_backend: str, keras: Any, close: Any,
                                                             sparse=False, ragged=False)),
     ]
     for mode in ("constant", "edge", "reflect", "symmetric", "wrap", "maximum", "minimum",
-                 "mean"):
+                 "mean", "median", "linear_ramp", "empty"):
         for pw in (((1, 2), (3, 0), (0, 1)), 2, ((5, 4), (0, 0), (2, 7)), [(1,)]):
             cases.append((f"pad {mode} {pw}",
                           lambda M, mode=mode, pw=pw: M.pad(x, pw, mode)))
     cases.append(("pad constant_values", lambda M: M.pad(i, ((1, 0), (2, 2)),
                                                          constant_values=9)))
-    cases.append(("pad int reflect", lambda M: M.pad(i, 3, "reflect")))
+    for mode in ("reflect", "mean", "median", "linear_ramp"):
+        cases.append((f"pad int {mode}", lambda M, mode=mode: M.pad(i, ((1, 2), (3, 1)), mode)))
     _check(close, keras, cases)
 
 
