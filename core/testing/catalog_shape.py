@@ -218,6 +218,23 @@ def _view_cases(cl: CaseList) -> None:
            note="nonzero bytes read as True")
 
 
+def _custom_square(x: Any) -> Any:
+    """x * x through custom_gradient, traced so the custom_gradient node itself runs."""
+    from .. import jit, ops
+
+    @ops.custom_gradient
+    def f(t: Any) -> Any:
+        return ops.multiply(t, t), lambda up: up * 2.0 * t
+
+    return jit(f)(x)
+
+
+def _custom_gradient_cases(cl: CaseList) -> None:
+    for dt in ("float32", "float64", "int32"):
+        cl.add("custom_gradient", f"{dt}/jit_identity_on_outputs", A((3, 4), dt),
+               fn=_custom_square)
+
+
 def build(cl: CaseList) -> None:
     _reshape_cases(cl)
     _transpose_cases(cl)
@@ -227,6 +244,7 @@ def build(cl: CaseList) -> None:
     _slice_update_cases(cl)
     _pad_cases(cl)
     _view_cases(cl)
+    _custom_gradient_cases(cl)
     _dims_cases(cl)
     _tile_cases(cl)
     _getitem_cases(cl)
