@@ -142,7 +142,7 @@ def philox4x32(counter: Any, key: Any) -> Any:
         raise ShapeError(describe("philox4x32", "counter", "a shape (..., 4)", c.shape))
     k0, k1 = _key_from_tensor(key, "philox4x32", "key")
     lead = (slice(None),) * (c.ndim - 1)
-    words = [ops.reshape(ops.slice(c, lead + (slice(i, i + 1),)), c.shape[:-1])
+    words = [ops.reshape(ops.strided_slice(c, lead + (slice(i, i + 1),)), c.shape[:-1])
              for i in range(4)]
     out = _philox(words[0], words[1], words[2], words[3], k0, k1)
     return ops.stack([_as_tensor(w, c.shape[:-1]) for w in out], axis=-1)
@@ -181,8 +181,8 @@ def _key_from_tensor(key: Any, where: str, arg: str) -> tuple[Word, Word]:
             raise DTypeError(describe(where, arg, "an integer key (uint32)", str(key.dtype)))
         if key.dtype is not _dt.uint32:
             key = ops.cast(key, _dt.uint32)
-        return (ops.reshape(ops.slice(key, (slice(0, 1),)), ()),
-                ops.reshape(ops.slice(key, (slice(1, 2),)), ()))
+        return (ops.reshape(ops.strided_slice(key, (slice(0, 1),)), ()),
+                ops.reshape(ops.strided_slice(key, (slice(1, 2),)), ()))
     if not ops.is_tensor(key):
         try:
             key = ops.convert_to_tensor(key, where=where)
@@ -372,7 +372,7 @@ def _words(key: tuple[Word, Word], n: int, where: str) -> Any:
     j = ops.arange(m, dtype=_dt.uint32)
     w = _philox(j, 0, 0, 0, key[0], key[1])
     flat = ops.concatenate([_as_tensor(x, (m,)) for x in w])
-    return flat if 4 * m == n else ops.slice(flat, (slice(0, n),))
+    return flat if 4 * m == n else ops.strided_slice(flat, (slice(0, n),))
 
 
 def _unit(key: tuple[Word, Word], n: int, bits: int, where: str) -> Any:
@@ -384,8 +384,8 @@ def _unit(key: tuple[Word, Word], n: int, bits: int, where: str) -> Any:
             w = ops.right_shift(w, 32 - bits)
         return ops.multiply(ops.cast(w, _dt.float64), 2.0 ** -bits)
     w = _words(key, 2 * n, where)
-    hi = ops.cast(ops.right_shift(ops.slice(w, (slice(0, n),)), 5), _dt.float64)
-    lo = ops.cast(ops.right_shift(ops.slice(w, (slice(n, 2 * n),)), 6), _dt.float64)
+    hi = ops.cast(ops.right_shift(ops.strided_slice(w, (slice(0, n),)), 5), _dt.float64)
+    lo = ops.cast(ops.right_shift(ops.strided_slice(w, (slice(n, 2 * n),)), 6), _dt.float64)
     return ops.multiply(ops.add(ops.multiply(hi, 2.0 ** 26), lo), 2.0 ** -53)
 
 
@@ -473,12 +473,12 @@ def _std_normal(key: tuple[Word, Word], n: int, bits: int, where: str) -> Any:
     """``n`` float64 standard normals by Box-Muller: each pair of uniforms gives two."""
     m = -(-n // 2)
     u = _unit(key, 2 * m, bits, where)
-    u1 = ops.subtract(1.0, ops.slice(u, (slice(0, m),)))  # (0, 1], exact
-    u2 = ops.slice(u, (slice(m, 2 * m),))
+    u1 = ops.subtract(1.0, ops.strided_slice(u, (slice(0, m),)))  # (0, 1], exact
+    u2 = ops.strided_slice(u, (slice(m, 2 * m),))
     r = ops.sqrt(ops.multiply(_log(u1), -2.0))
     c, s = _cos_sin_2pi(u2)
     z = ops.concatenate([ops.multiply(r, c), ops.multiply(r, s)])
-    return z if 2 * m == n else ops.slice(z, (slice(0, n),))
+    return z if 2 * m == n else ops.strided_slice(z, (slice(0, n),))
 
 
 # erfinv: M. Giles, "Approximating the erfinv function" (GPU Gems 4, 2010), single
@@ -648,8 +648,8 @@ def randint(shape: Any, minval: int, maxval: int, dtype: Any = "int32",
         off = ops.right_shift(ops.multiply(w, span), 32)
     else:
         w = ops.cast(_words(key, 2 * n, where), _dt.uint64)
-        b64 = ops.bitwise_or(ops.left_shift(ops.slice(w, (slice(0, n),)), 32),
-                             ops.slice(w, (slice(n, 2 * n),)))
+        b64 = ops.bitwise_or(ops.left_shift(ops.strided_slice(w, (slice(0, n),)), 32),
+                             ops.strided_slice(w, (slice(n, 2 * n),)))
         off = b64 if span == (1 << 64) else ops.mod(b64, span)
     if lo % (1 << 64):
         off = ops.add(off, lo % (1 << 64))  # uint64 wraps; the true value fits ``d``
@@ -746,8 +746,8 @@ def shuffle(x: Any, axis: int = 0, seed: Any = None) -> Any:
         return t
     with _on_backend_of(t):
         w = ops.cast(_words(key, 2 * n, where), _dt.uint64)
-        k64 = ops.bitwise_or(ops.left_shift(ops.slice(w, (slice(0, n),)), 32),
-                             ops.slice(w, (slice(n, 2 * n),)))
+        k64 = ops.bitwise_or(ops.left_shift(ops.strided_slice(w, (slice(0, n),)), 32),
+                             ops.strided_slice(w, (slice(n, 2 * n),)))
         return ops.take(t, ops.argsort(k64, axis=0), axis=ax)
 
 

@@ -213,7 +213,7 @@ OUT_KERNEL_CASES = [
      [((12,), "bool"), ((12,), "float32")]),
     ("shape ops", lambda x, i: (o.pad(x, ((1, 0), (0, 2)), constant_values=1.5),
                                 o.concatenate([x, o.exp(x)], axis=1),
-                                o.slice_update(o.exp(x), o.ones((1, 2)), (1, 1), (2, 3)),
+                                o.strided_slice_update(o.exp(x), o.ones((1, 2)), (1, 1), (2, 3)),
                                 o.take(o.exp(x), i, axis=1),
                                 o.scatter_add(o.exp(x), o.stack([i, i], axis=-1)[:, :2],
                                               o.ones((3,))),

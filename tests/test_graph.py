@@ -179,7 +179,8 @@ def _families():  # noqa: ANN202
             ops.stack([x, y]), *ops.split(x, 2, axis=1), ops.pad(x, ((1, 0), (0, 2))),
             ops.tile(y, (2, 1)), ops.flip(x, 0), ops.expand_dims(x, 1),
             ops.squeeze(ops.reshape(x, (3, 1, 4))), ops.broadcast_to(y[:1], (2, 3, 4)),
-            ops.slice(x, (0, 1), (2, 4)), ops.slice_update(x, y[:1, :2], (1, 1), (2, 3)),
+            ops.strided_slice(x, (0, 1), (2, 4)),
+            ops.strided_slice_update(x, y[:1, :2], (1, 1), (2, 3)),
             ops.repeat(x, 2, axis=0), ops.moveaxis(ops.expand_dims(x, 0), 0, 2), ops.ravel(y)],
         "indexing": lambda x, y: [
             ops.take(x, np.array([2, 0], "int32"), axis=0),

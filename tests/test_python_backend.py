@@ -193,7 +193,7 @@ def test_array_helpers():
 def test_kernels_never_write_into_inputs():
     x = T(np.arange(6, dtype=np.float32).reshape(2, 3))
     before = list(x.data.data)
-    o.slice_update(x, T(np.ones((1, 3), np.float32)), (slice(0, 1),))
+    o.strided_slice_update(x, T(np.ones((1, 3), np.float32)), (slice(0, 1),))
     o.scatter_add(x, T([[0, 1]], "int32"), T([5.0]))
     o.pad(x, 1)
     o.reshape(x, (3, 2))
@@ -562,13 +562,13 @@ def test_slice_primitive_negative_stride_through_zero():
 def test_slice_update():
     a = np.zeros((4, 5), np.float32)
     u = np.arange(6, dtype=np.float32).reshape(2, 3) + 1
-    got = o.slice_update(T(a), T(u), (slice(3, 0, -2), slice(0, 5, 2)))
+    got = o.strided_slice_update(T(a), T(u), (slice(3, 0, -2), slice(0, 5, 2)))
     exp = a.copy()
     exp[3:0:-2, 0:5:2] = u
     same(got, exp)
     exp = a.copy()
     exp[1:2] = 7.0
-    same(o.slice_update(T(a), T(np.float32(7.0)), (slice(1, 2),)), exp)
+    same(o.strided_slice_update(T(a), T(np.float32(7.0)), (slice(1, 2),)), exp)
 
 
 def test_pad():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tensorweave import dtypes as _dt
+
 
 def _slices(begin: tuple, end: tuple, strides: tuple) -> tuple:
     # normalised bounds follow range() semantics; end == -1 with a negative step means
@@ -44,7 +46,18 @@ def kernels(xp: Any, np_dtype: Any) -> dict:
     def concatenate(*xs: Any, axis: int) -> Any:
         return xp.concatenate(xs, axis=axis)
 
+    def view(x: Any, dtype: str, src: str) -> Any:
+        # bfloat16 is stored as float32 here: its bits are the high half of those
+        a = xp.ascontiguousarray(x)
+        if src == "bfloat16":
+            a = (a.view(xp.uint32) >> xp.uint32(16)).astype(xp.uint16)
+        if dtype == "bfloat16":
+            u16 = a.view(xp.uint16)
+            return (u16.astype(xp.uint32) << xp.uint32(16)).view(xp.float32)
+        return a.view(np_dtype(_dt.canonicalize(dtype)))
+
     return {
+        "view": view,
         "full": full,
         "arange": arange,
         "reshape": reshape,

@@ -35,7 +35,7 @@ _NO_ROUNDING = frozenset({
     "copy", "where", "max", "min", "maximum", "minimum", "argmax", "argmin", "argsort",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isfinite",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "cast",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "cast", "view",
 })
 # Ops exact on floats (a float's negation, absolute value, sign or integral part is a
 # float of the same dtype) but that can overflow on integers (``-int8(-128)``).

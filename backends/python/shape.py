@@ -91,7 +91,29 @@ def _pad(x: PyArray, *, pad_width: tuple, constant_value: Any) -> list:
     return out
 
 
+_FORMATS = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
+            "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q", "float16": "e",
+            "float32": "f", "float64": "d", "bfloat16": "f"}
+
+
+def _view(x: PyArray, *, dtype: str, src: str) -> list:
+    """The little-endian bytes of ``x``'s values read back as ``dtype``."""
+    import struct
+
+    n = len(x.data)
+    raw = struct.pack(f"<{n}{_FORMATS[src]}", *x.data)
+    if src == "bfloat16":  # the high two bytes of each float32
+        raw = b"".join(raw[i + 2:i + 4] for i in range(0, len(raw), 4))
+    if dtype == "bfloat16":
+        raw = b"".join(b"\x00\x00" + raw[i:i + 2] for i in range(0, len(raw), 2))
+    fmt = _FORMATS[dtype]
+    if dtype == "bool":
+        return [b != 0 for b in raw]
+    return list(struct.unpack(f"<{len(raw) // struct.calcsize(fmt)}{fmt}", raw))
+
+
 KERNELS: dict[str, Callable[..., Any]] = {
+    "view": _view,
     "reshape": _reshape,
     "transpose": _transpose,
     "broadcast_to": _broadcast_to,

@@ -22,7 +22,7 @@ from .autodiff import Cotangents, backward, nodes_between
 from .executor import compile_graph
 from .tracing import constant, leaf_spec, trace, tree_flatten, tree_unflatten
 
-__all__ = ["grad", "value_and_grad", "vjp", "jit", "Jitted"]
+__all__ = ["grad", "value_and_grad", "vjp", "jit", "Jitted", "custom_gradient", "jvp"]
 
 
 def _norm_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[tuple[int, ...], bool]:
@@ -246,3 +246,137 @@ def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
     return Jitted(fn, static_argnums, name, donate_argnums)
 
 
+
+
+# ---- custom_gradient ------------------------------------------------------------------------
+def _custom_rule(specs: list, grad_fn: Any, n_in: int) -> list:
+    return [(s.shape, s.dtype) for s in specs[n_in:]]
+
+
+def _custom_vjp(gs: tuple, outs: tuple, *inputs: Any, grad_fn: Any, n_in: int) -> tuple:
+    res = grad_fn(*gs)
+    if _dispatch.is_tensor(res) or not isinstance(res, (list, tuple)):
+        res = (res,)
+    res = tuple(res)
+    if len(res) != n_in:
+        raise NotDifferentiableError(f"custom_gradient: the gradient function returned "
+                                     f"{len(res)} gradients for {n_in} tensor inputs")
+    from ..ops import broadcast_to
+
+    cots = []
+    for g, x in zip(res, inputs[:n_in]):
+        if g is None:
+            cots.append(None)
+            continue
+        if not _dispatch.is_tensor(g):
+            g = convert_to_tensor(g, x.dtype)
+        if tuple(g.shape) != tuple(x.shape):
+            g = broadcast_to(g, tuple(x.shape))
+        cots.append(g)
+    return (*cots, *[None] * (len(inputs) - n_in))
+
+
+CUSTOM_GRADIENT = _dispatch.defop(
+    "custom_gradient", _custom_rule, vjp=_custom_vjp, multi_output=True, family="core",
+    decompose=lambda *xs, grad_fn, n_in: tuple(xs[n_in:]),
+    doc="Identity on the outputs of a custom_gradient function; its VJP is the user's.")
+
+
+def custom_gradient(f: Callable) -> Callable:
+    """Give ``f`` a gradient of your own, as ``keras.ops.custom_gradient``.
+
+    ``f(*args)`` returns ``(output, grad_fn)``; ``grad_fn(upstream)`` returns the gradient
+    of each tensor argument (one value, or a tuple with one entry per tensor argument).
+    Under ``grad``/``value_and_grad``/``jit`` the output is recorded as a node whose VJP
+    calls ``grad_fn`` (the graph then holds a Python function, so it cannot be saved as
+    JSON); called on concrete data ``f`` just runs.
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        res = f(*args, **kwargs)
+        if not (isinstance(res, (tuple, list)) and len(res) == 2 and callable(res[1])):
+            raise TensorweaveError("custom_gradient: the function must return "
+                                   "(output, grad_fn)")
+        out, grad_fn = res
+        tensors = [a for a in (_dispatch._unwrap(a) for a in args) if _dispatch.is_tensor(a)]
+        if not any(is_symbolic(t) for t in tensors):
+            return out
+        leaves, tree = tree_flatten(out)
+        outs = [x if _dispatch.is_tensor(x) else convert_to_tensor(x) for x in leaves]
+        recorded = _dispatch.apply(CUSTOM_GRADIENT, (*tensors, *outs),
+                                   {"grad_fn": grad_fn, "n_in": len(tensors)})
+        return tree_unflatten(tree, list(recorded))
+
+    return wrapped
+
+
+# ---- jvp (forward mode by transposing the VJP twice) ------------------------------------------
+def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple:
+    """``(fun(*primals), J @ tangents)`` (and ``aux`` with ``has_aux``), as Keras's ``jvp``.
+
+    The VJP ``u -> J^T u`` is linear in ``u``; differentiating ``<J^T u, t>`` with respect
+    to ``u`` gives ``J t``. This costs a forward pass, a backward pass and the backward
+    pass's own backward pass, and works on every backend and inside traces.
+    """
+    from ..ops import multiply, zeros_like
+    from ..ops import sum as _sum
+
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise TensorweaveError(f"jvp: expected one tangent per primal, got {len(primals)} "
+                               f"primals and {len(tangents)} tangents")
+    n = len(primals)
+
+    def as_tensors(tree: Any) -> Any:
+        leaves, struct = tree_flatten(tree)
+        return tree_unflatten(struct, [x if _dispatch.is_tensor(x) or hasattr(x, "_tw_tensor")
+                                       else convert_to_tensor(x) for x in leaves])
+
+    primals, tangents = as_tensors(primals), as_tensors(tangents)
+    res = fun(*primals)
+    if has_aux:
+        if not (isinstance(res, (tuple, list)) and len(res) == 2):
+            raise TensorweaveError("jvp(has_aux=True): the function must return (output, aux)")
+        out, aux = res
+    else:
+        out, aux = res, None
+    flat_out, out_tree = tree_flatten(out)
+    flat_out = [x if _dispatch.is_tensor(x) else convert_to_tensor(x) for x in flat_out]
+    for o in flat_out:
+        if not o.dtype.is_floating:
+            raise NotDifferentiableError(f"jvp: the function returned dtype {o.dtype}; only "
+                                         "float outputs have tangents")
+    m = len(flat_out)
+
+    def value(*xs: Any) -> Any:
+        r = fun(*xs)
+        return tree_flatten(r[0] if has_aux else r)[0]
+
+    def pullback_dot(*args: Any) -> Any:
+        us, xs, ts = args[:m], args[m:m + n], args[m + n:]
+
+        def scalar(*xs2: Any) -> Any:
+            total = None
+            for o, u in zip(value(*xs2), us):
+                term = _sum(multiply(o, u))
+                total = term if total is None else total + term
+            return total
+
+        gx = grad(scalar, argnums=tuple(range(n)))(*xs)
+        total = None
+        for g, t in zip(gx, ts):
+            g_leaves, _ = tree_flatten(g)
+            t_leaves, _ = tree_flatten(t)
+            for gl, tl in zip(g_leaves, t_leaves):
+                if gl is None:
+                    continue
+                term = _sum(multiply(gl, tl))
+                total = term if total is None else total + term
+        return total
+
+    t_out = grad(pullback_dot, argnums=tuple(range(m)))(
+        *[zeros_like(o) for o in flat_out], *primals, *tangents)
+    tangent_out = tree_unflatten(out_tree, list(t_out))
+    return (out, tangent_out, aux) if has_aux else (out, tangent_out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, TensorBase
+from . import arrays as arrays_ops
 from . import (  # noqa: F401
     blocks,
     creation,
@@ -22,6 +23,7 @@ from . import (  # noqa: F401
     segment,
     signal,
 )
+from . import functional as functional_ops
 from . import shape as shape_ops
 from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     OpDef,
@@ -34,9 +36,11 @@ from ._dispatch import (  # noqa: F401  (public names, listed in __all__ below)
     is_tensor,
     wrap,
 )
+from .arrays import *  # noqa: F401,F403
 from .blocks import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .functional import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
@@ -49,6 +53,7 @@ __all__ = sorted(
     set(creation.__all__) | set(elementwise.__all__) | set(indexing.__all__)
     | set(linalg.__all__) | set(nn.__all__) | set(reduction.__all__) | set(shape_ops.__all__)
     | set(segment.__all__) | set(signal.__all__) | set(blocks.__all__)
+    | set(arrays_ops.__all__) | set(functional_ops.__all__)
     | {"convert_to_tensor", "convert_to_numpy", "to_backend", "primitives", "composites",
        "get_op", "all_ops", "apply", "is_tensor", "OpDef", "TensorSpec"})
 
@@ -136,7 +141,7 @@ def _install_operators(cls: type) -> None:
     cls.__hash__ = object.__hash__  # type: ignore[assignment]
 
     def _setitem(self: Any, key: Any, value: Any) -> None:
-        raise TypeError("tensors are immutable; use tw.ops.slice_update(x, value, ...) or "
+        raise TypeError("tensors are immutable; use tw.ops.slice_update(x, start, value) or "
                         "tw.ops.where(...) to build a new one")
 
     cls.__setitem__ = _setitem  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from ..dtypes import DType
 from ..errors import (
     BackendMismatchError,
     DTypeError,
+    InvalidArgumentError,
     NotImplementedKernelError,
     ShapeError,
     UnknownOpError,
@@ -212,13 +213,20 @@ def _is_numpy_array(data: Any) -> bool:
     return type(data).__module__ == "numpy" and hasattr(data, "dtype")
 
 
-def convert_to_tensor(data: Any, dtype: Any = None, *, backend: Backend | str | None = None,
+def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None,
+                      ragged: bool | None = None, *, backend: Backend | str | None = None,
                       where: str = "convert_to_tensor") -> Tensor:
     """Make a concrete tensor from a tensor, a NumPy array, a scalar or nested lists.
 
     Data of another backend's tensor is never moved implicitly: pass ``backend=`` to
-    :func:`tensorweave.ops.to_backend` instead.
+    :func:`tensorweave.ops.to_backend` instead. ``sparse``/``ragged`` (Keras's) may only
+    be ``None``/``False``: tensorweave tensors are dense.
     """
+    if sparse or ragged:
+        raise InvalidArgumentError(
+            f"{where}: argument '{'sparse' if sparse else 'ragged'}': tensorweave has only "
+            f"dense tensors; expected None or False, got True")
+    data = x
     target = None if dtype is None else _dt.canonicalize(dtype)
     data = _unwrap(data)
     if isinstance(data, Tensor):

@@ -18,7 +18,8 @@ from ..shapes import normalize_axis
 from ._dispatch import apply, convert_to_tensor, defop, is_symbolic, is_tensor
 
 __all__ = ["take", "take_along_axis", "scatter_add", "one_hot", "argsort", "sort", "top_k",
-           "getitem", "gather_nd"]
+           "getitem", "gather_nd", "get_item", "nonzero", "unique", "unravel_index",
+           "argpartition", "select", "scatter", "scatter_update"]
 
 
 def _prep(name: str, x: Any) -> Any:
@@ -125,7 +126,8 @@ def scatter_add(x: Any, indices: Any, updates: Any) -> Any:
 def gather_nd(x: Any, indices: Any) -> Any:
     """``out[i] = x[indices[i]]`` for N-d ``indices`` of shape ``(..., k)``."""
     from .elementwise import add, less, multiply, where
-    from .shape import reshape, slice
+    from .shape import reshape
+    from .shape import strided_slice as slice  # noqa: A004
 
     x = _prep("gather_nd", x)
     indices = _int_indices("gather_nd", indices)
@@ -190,26 +192,48 @@ TAKE_ALONG_AXIS = defop("take_along_axis", _take_along_rule, decompose=_take_alo
                         family="indexing")
 
 
-def take_along_axis(x: Any, indices: Any, axis: int = -1) -> Any:
+def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> Any:
+    """Pick values along ``axis`` at ``indices`` (same rank as ``x``; other axes
+    broadcast), as ``numpy.take_along_axis``; ``axis=None`` works on the flattened ``x``.
+    """
+    from .shape import ravel
+
     x = _prep("take_along_axis", x)
     indices = _int_indices("take_along_axis", indices)
+    if axis is None:
+        if indices.ndim != 1:
+            raise ShapeError(f"take_along_axis: argument 'indices': with axis=None expected "
+                             f"1-d indices, got shape {tuple(indices.shape)}")
+        x = ravel(x)
+        axis = 0
     ax = normalize_axis("take_along_axis", axis, x.ndim)
     return apply(TAKE_ALONG_AXIS, (x, indices), {"axis": ax})
 
 
-def one_hot(indices: Any, num_classes: int, axis: int = -1, dtype: Any = "float32") -> Any:
-    """One-hot encoding; out-of-range indices give an all-zero row (as Keras)."""
+def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
+            sparse: bool = False) -> Any:
+    """One-hot encoding; out-of-range indices give an all-zero row (as Keras).
+
+    ``dtype`` defaults to ``floatx()``; ``sparse=True`` is refused (no sparse tensors).
+    """
+    from ..backend import floatx
     from .creation import arange
     from .elementwise import cast, equal
     from .shape import expand_dims, moveaxis, reshape
 
-    indices = _int_indices("one_hot", indices)
-    if not isinstance(num_classes, int) or num_classes <= 0:
+    if sparse:
+        raise InvalidArgumentError("one_hot: argument 'sparse': tensorweave has no sparse "
+                                   "tensors; expected False, got True")
+    indices = _int_indices("one_hot", x)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes <= 0:
         raise InvalidArgumentError(f"one_hot: argument 'num_classes': expected a positive "
                                    f"int, got {num_classes!r}")
+    if not isinstance(axis, int) or not -(indices.ndim + 1) <= axis <= indices.ndim:
+        raise InvalidArgumentError(f"one_hot: argument 'axis': expected an int in "
+                                   f"[{-(indices.ndim + 1)}, {indices.ndim}], got {axis!r}")
     classes = reshape(arange(num_classes, dtype=indices.dtype),
                       (1,) * indices.ndim + (num_classes,))
-    out = cast(equal(expand_dims(indices, -1), classes), dtype)
+    out = cast(equal(expand_dims(indices, -1), classes), dtype or floatx())
     if axis != -1 and axis != indices.ndim:
         out = moveaxis(out, -1, axis)
     return out
@@ -242,7 +266,7 @@ def sort(x: Any, axis: int = -1, descending: bool = False) -> Any:
 
 def top_k(x: Any, k: int, sorted: bool = True) -> tuple:  # noqa: A002
     """The ``k`` largest values along the last axis and their indices."""
-    from .shape import slice as _slice
+    from .shape import strided_slice as _slice
 
     x = _prep("top_k", x)
     idx = argsort(x, -1, descending=True)
@@ -253,7 +277,8 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple:  # noqa: A002
 # ---- Python indexing ----------------------------------------------------------------------
 def getitem(x: Any, key: Any) -> Any:
     """``x[key]`` with NumPy semantics for basic indexing and one advanced index."""
-    from .shape import reshape, slice
+    from .shape import reshape
+    from .shape import strided_slice as slice  # noqa: A004
 
     x = _prep("getitem", x)
     if not isinstance(key, tuple):
@@ -377,3 +402,422 @@ def _mask_index(x: Any, mask: Any) -> Any:
     xf = reshape(x, (lead,) + tuple(x.shape[mask.ndim:]))
     idx = convert_to_tensor(picks, _dt.int32, backend=x._backend)
     return take(xf, idx, axis=0)
+
+
+# ---- Keras's indexing, set and sorting ops ---------------------------------------------------
+def get_item(x: Any, key: Any) -> Any:
+    """``x[key]`` (Keras's name for Python indexing)."""
+    return getitem(x, key)
+
+
+def _eager_values(where: str, x: Any, hint: str) -> Any:
+    x = _prep(where, x)
+    if is_symbolic(x):
+        raise InvalidArgumentError(f"{where}: the result's shape depends on the values, so it "
+                                   f"cannot be traced on a symbolic tensor; {hint}")
+    return x
+
+
+def _flat_list(t: Any) -> list:
+    vals = t.tolist() if t.ndim else [t.item()]
+    for _ in range(builtins.max(t.ndim - 1, 0)):
+        vals = [v for row in vals for v in row]
+    return vals
+
+
+def nonzero(x: Any) -> tuple:
+    """The indices of the non-zero elements, one int32 tensor per axis (eager only)."""
+    x = _eager_values("nonzero", x, "use tw.ops.where with a mask instead")
+    if x.ndim == 0:
+        raise ShapeError("nonzero: expected at least 1 dim, got a 0-d tensor")
+    flat = _flat_list(x)
+    picks = [i for i, v in enumerate(flat) if v]
+    out = []
+    be = x._backend
+    for ax in range(x.ndim):
+        stride = 1
+        for d in x.shape[ax + 1:]:
+            stride *= d
+        out.append(convert_to_tensor([(p // stride) % x.shape[ax] for p in picks], _dt.int32,
+                                     backend=be))
+    return tuple(out)
+
+
+def _is_nan(v: Any) -> bool:
+    return isinstance(v, float) and v != v
+
+
+def unique(x: Any, sorted: bool = True, return_index: bool = False,  # noqa: A002
+           return_inverse: bool = False, return_counts: bool = False, axis: int | None = None,
+           size: int | None = None, fill_value: Any = None) -> Any:
+    """The sorted unique elements (or slices along ``axis``), as Keras on JAX.
+
+    Optionally also the first index of each, the inverse (for each element, the position
+    of its value among the uniques; ``x``'s shape when ``axis`` is None) and the counts,
+    all int32. NaNs are all distinct. ``size`` pads (with ``fill_value``, default the
+    smallest unique; index with the first index, counts with 0) or truncates the result to
+    a fixed length. The result depends on the values: eager tensors only.
+    """
+    from .shape import moveaxis, reshape
+
+    del sorted  # Keras on JAX always sorts
+    x = _prep("unique", x)
+    if is_symbolic(x) and size is not None and axis is None:
+        return _unique_static(x, int(size), fill_value, return_index, return_inverse,
+                              return_counts)
+    x = _eager_values("unique", x, "pass size= (with axis=None) for a traceable unique")
+    be = x._backend
+    if axis is None:
+        items = _flat_list(x)
+        keys = items
+    else:
+        if x.ndim == 0:
+            raise InvalidArgumentError("unique: argument 'axis': a 0-d tensor has no axes")
+        ax = normalize_axis("unique", axis, x.ndim)
+        moved = moveaxis(x, ax, 0)
+        n = moved.shape[0]
+        flat = _flat_list(moved)
+        w = len(flat) // n if n else 0
+        items = [tuple(flat[i * w:(i + 1) * w]) for i in range(n)]
+        keys = items
+
+    def sort_key(i: int) -> Any:
+        k = keys[i]
+        if isinstance(k, tuple):
+            return tuple((1, 0.0) if _is_nan(v) else (0, v) for v in k)
+        return (1, 0.0) if _is_nan(k) else (0, k)
+
+    order = builtins.sorted(range(len(items)), key=sort_key)
+    groups: list[list[int]] = []
+    for i in order:
+        k = keys[i]
+        nan = any(_is_nan(v) for v in k) if isinstance(k, tuple) else _is_nan(k)
+        if groups and not nan and keys[groups[-1][0]] == k:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    index = [g[0] for g in groups]
+    counts = [len(g) for g in groups]
+    inverse = [0] * len(items)
+    for gi, g in enumerate(groups):
+        for i in g:
+            inverse[i] = gi
+    uniq_pos = list(index)
+    if size is not None:
+        size = int(size)
+        if size < 0:
+            raise InvalidArgumentError(f"unique: argument 'size': expected >= 0, got {size}")
+        if len(uniq_pos) >= size:
+            uniq_pos, index, counts = uniq_pos[:size], index[:size], counts[:size]
+            pad_n = 0
+        else:
+            pad_n = size - len(uniq_pos)
+            index = index + [index[0] if index else 0] * pad_n
+            counts = counts + [0] * pad_n
+    else:
+        pad_n = 0
+    idx_t = convert_to_tensor(uniq_pos, _dt.int32, backend=be)
+    if axis is None:
+        values = take(reshape(x, (-1,)), idx_t, axis=0)
+    else:
+        values = take(x, idx_t, axis=ax)
+    if pad_n:
+        from .creation import full
+        from .shape import concatenate
+
+        if fill_value is None:
+            filler = take(values, convert_to_tensor([0] * pad_n, _dt.int32, backend=be),
+                          axis=0 if axis is None else ax) if uniq_pos else None
+        else:
+            shape = list(values.shape)
+            shape[0 if axis is None else ax] = pad_n
+            filler = full(tuple(shape), fill_value, dtype=x.dtype)
+        if filler is None:
+            shape = list(values.shape)
+            shape[0 if axis is None else ax] = pad_n
+            filler = full(tuple(shape), 0, dtype=x.dtype)
+        values = concatenate([values, filler], axis=0 if axis is None else ax)
+    extras = []
+    if return_index:
+        extras.append(convert_to_tensor(index, _dt.int32, backend=be))
+    if return_inverse:
+        inv = convert_to_tensor(inverse, _dt.int32, backend=be)
+        extras.append(reshape(inv, tuple(x.shape)) if axis is None else inv)
+    if return_counts:
+        extras.append(convert_to_tensor(counts, _dt.int32, backend=be))
+    return (values, *extras) if extras else values
+
+
+def _unique_static(x: Any, size: int, fill_value: Any, return_index: bool,
+                   return_inverse: bool, return_counts: bool) -> Any:
+    """``unique(..., size=size)`` with ops only (traceable): a sort, a neighbour test, a
+    running group number (a triangular matmul: O(n^2) for n elements) and ``(size, n)``
+    one-hot selections."""
+    from .creation import arange, full, ones
+    from .elementwise import cast, equal, logical_and, not_equal, where
+    from .linalg import matmul
+    from .reduction import any as _any
+    from .reduction import sum as _sum
+    from .shape import concatenate, expand_dims, reshape
+    from .shape import strided_slice as _slice
+
+    if size < 0:
+        raise InvalidArgumentError(f"unique: argument 'size': expected >= 0, got {size}")
+    if None in x.shape:
+        raise ShapeError(f"unique: a traced unique needs a known shape, got {tuple(x.shape)}")
+    flat = reshape(x, (-1,))
+    n = flat.shape[0]
+    if n == 0:
+        raise ShapeError("unique: a traced unique needs at least one element")
+    order = argsort(flat)
+    srt = take(flat, order)
+    first = concatenate([ones((1,), dtype="bool"), not_equal(
+        _slice(srt, (builtins.slice(1, None),)), _slice(srt, (builtins.slice(0, n - 1),)))])
+    # group[j] = (number of group starts at or before j) - 1
+    from .creation import tri
+
+    upto = tri(n, dtype="int32")                                   # [j, i] = i <= j
+    group = matmul(upto, cast(first, _dt.int32)) - 1               # (n,)
+    rows = expand_dims(arange(size, dtype=_dt.int32), 1)           # (size, 1)
+    member = equal(rows, expand_dims(group, 0))                    # (size, n)
+    head = logical_and(member, expand_dims(first, 0))              # the first of each group
+    present = _any(head, axis=1)
+    picked = _sum(where(head, expand_dims(srt, 0), 0), axis=1)
+    if picked.dtype is not x.dtype:
+        picked = cast(picked, x.dtype)
+    default = take(srt, convert_to_tensor([0], _dt.int32)) if fill_value is None else \
+        full((1,), fill_value, dtype=x.dtype)
+    values = where(present, picked, default)
+    extras = []
+    if return_index:
+        first_idx = _sum(where(head, expand_dims(order, 0), 0), axis=1)
+        extras.append(where(present, first_idx, take(order, convert_to_tensor([0], _dt.int32))))
+    if return_inverse:
+        inv = scatter_add(full((n,), 0, dtype=_dt.int32), reshape(order, (n, 1)),
+                          cast(group, _dt.int32))
+        extras.append(reshape(inv, tuple(x.shape)))
+    if return_counts:
+        extras.append(_sum(cast(member, _dt.int32), axis=1))
+    return (values, *extras) if extras else values
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple:
+    """The coordinates of flat ``indices`` in an array of ``shape`` (out-of-range indices
+    are clipped and negative ones count from the end, as JAX)."""
+    from .elementwise import add, clip, floor_divide, less, mod, where
+
+    idx = _int_indices("unravel_index", indices)
+    dims = [int(d) for d in shape]
+    total = 1
+    for d in dims:
+        total *= d
+    if total == 0:
+        raise InvalidArgumentError(f"unravel_index: argument 'shape': {tuple(dims)} has no "
+                                   f"elements")
+    idx = clip(idx, -total, total - 1)
+    idx = where(less(idx, 0), add(idx, total), idx)
+    out = []
+    for d in reversed(dims):
+        out.append(mod(idx, d))
+        idx = floor_divide(idx, d)
+    return tuple(reversed(out))
+
+
+def argpartition(x: Any, kth: int, axis: int | None = -1) -> Any:
+    """Indices that partition ``x`` around its ``kth`` smallest element along ``axis``.
+
+    As Keras on JAX: the first ``kth + 1`` indices are those of the smallest values in
+    ascending order (ties by position), the rest follow in their original order.
+    """
+    from .elementwise import cast
+    from .shape import moveaxis, ravel
+    from .shape import strided_slice as _slice
+
+    x = _prep("argpartition", x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    if x.ndim == 0:
+        raise ShapeError("argpartition: expected at least 1 dim, got a 0-d tensor")
+    ax = normalize_axis("argpartition", axis, x.ndim)
+    n = x.shape[ax]
+    if isinstance(kth, bool) or not isinstance(kth, int):
+        raise InvalidArgumentError(f"argpartition: argument 'kth': expected an int, got "
+                                   f"{kth!r}")
+    k = kth + n if kth < 0 else kth
+    if not 0 <= k < n:
+        raise InvalidArgumentError(f"argpartition: argument 'kth': {kth} is out of bounds "
+                                   f"for an axis of size {n}")
+    y = moveaxis(x, ax, -1)
+    lead = (builtins.slice(None),) * (y.ndim - 1)
+    bottom = _slice(argsort(y, -1), lead + (builtins.slice(0, k + 1),))
+    in_bottom = _membership(bottom, n)
+    rest = _slice(argsort(cast(in_bottom, _dt.int32), -1),
+                  lead + (builtins.slice(0, n - k - 1),))
+    from .shape import concatenate
+
+    return moveaxis(concatenate([bottom, rest], axis=-1), -1, ax)
+
+
+def _membership(positions: Any, n: int) -> Any:
+    """Bool ``(..., n)``: True where the last-axis position is listed in ``positions``."""
+    from .creation import arange
+    from .elementwise import equal
+    from .reduction import any as _any
+    from .shape import expand_dims
+
+    hits = equal(expand_dims(positions, -1), arange(n, dtype=positions.dtype))
+    return _any(hits, axis=-2)
+
+
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    """Elementwise: the choice of the first true condition, else ``default``."""
+    from .elementwise import where
+
+    conds = list(condlist)
+    choices = list(choicelist)
+    if len(conds) != len(choices):
+        raise InvalidArgumentError(f"select: arguments 'condlist' and 'choicelist' must have "
+                                   f"the same length, got {len(conds)} and {len(choices)}")
+    if not conds:
+        raise InvalidArgumentError("select: argument 'condlist': expected at least one "
+                                   "condition")
+    conds = [_prep("select", c) for c in conds]
+    for i, c in enumerate(conds):
+        if not c.dtype.is_bool:
+            raise DTypeError(f"select: argument 'condlist': condition {i} has dtype "
+                             f"{c.dtype}, expected bool")
+    choices = [c if is_tensor(c) else convert_to_tensor(c, where="select") for c in choices]
+    target = _dt.result_type(*[c.dtype for c in choices])
+    out = default
+    for c, ch in zip(reversed(conds), reversed(choices)):
+        out = where(c, ch, out)
+    if not is_tensor(out) or out.dtype is not target:
+        from .elementwise import cast
+
+        out = cast(out, _dt.result_type(target, out.dtype) if is_tensor(out) else target)
+    from ..shapes import broadcast_shapes
+    from .shape import broadcast_to
+
+    shape = tuple(out.shape)
+    for t in [*conds, *choices]:
+        shape = broadcast_shapes("select", shape, tuple(t.shape))
+    return broadcast_to(out, shape) if tuple(out.shape) != shape else out
+
+
+def scatter(indices: Any, values: Any, shape: Any) -> Any:
+    """A zero tensor of ``shape`` with ``values`` added at ``indices`` (``(..., k)``)."""
+    from .creation import zeros
+
+    values = _prep("scatter", values)
+    target = tuple(int(d) for d in shape)
+    return scatter_add(zeros(target, dtype=values.dtype), indices, values)
+
+
+def _linear_index(idx: Any, shape: tuple) -> Any:
+    """Row-major positions of the ``(N, k)`` indices into the first ``k`` axes."""
+    from .elementwise import add, less, multiply, where
+    from .shape import reshape
+    from .shape import strided_slice as _slice
+
+    k = idx.shape[-1]
+    lin = None
+    for i in range(k):
+        col = reshape(_slice(idx, (builtins.slice(None), builtins.slice(i, i + 1))), (-1,))
+        col = where(less(col, 0), add(col, shape[i]), col)
+        lin = col if lin is None else add(multiply(lin, shape[i]), col)
+    return lin
+
+
+_REDUCTIONS = (None, "add", "max", "min", "mul")
+
+
+def scatter_update(inputs: Any, indices: Any, updates: Any, reduction: str | None = None) -> Any:
+    """``inputs`` with ``updates`` written at the ``(N, k)`` ``indices``.
+
+    ``reduction``: None (set; of duplicate indices the last update wins), ``"add"``,
+    ``"max"``, ``"min"`` or ``"mul"`` (combine with the current value, duplicates
+    included). The max/min/mul forms build an ``(N, positions)`` one-hot, so their cost
+    grows with ``N`` times the number of addressed positions.
+    """
+    from .creation import arange, zeros_like
+    from .elementwise import (
+        cast,
+        equal,
+        logical_and,
+        logical_not,
+        maximum,
+        minimum,
+        multiply,
+        where,
+    )
+    from .reduction import any as _any
+    from .reduction import max as _max
+    from .reduction import min as _min
+    from .reduction import prod as _prod
+    from .shape import expand_dims, reshape
+
+    if reduction not in _REDUCTIONS:
+        raise InvalidArgumentError(f"scatter_update: argument 'reduction': expected one of "
+                                   f"{_REDUCTIONS}, got {reduction!r}")
+    x = _prep("scatter_update", inputs)
+    idx = _int_indices("scatter_update", indices)
+    upd = _prep("scatter_update", updates)
+    if upd.dtype is not x.dtype:
+        upd = cast(upd, x.dtype)
+    if idx.ndim != 2:
+        raise ShapeError(f"scatter_update: argument 'indices': expected shape (N, k), got "
+                         f"{tuple(idx.shape)}")
+    k = idx.shape[-1]
+    if k is None or k > x.ndim or None in x.shape[:k]:
+        raise ShapeError(f"scatter_update: indices of shape {tuple(idx.shape)} do not address "
+                         f"inputs of shape {tuple(x.shape)}")
+    if reduction == "add":
+        return scatter_add(x, idx, upd)
+    lead = x.shape[:k]
+    positions = 1
+    for d in lead:
+        positions *= d
+    rest = tuple(x.shape[k:])
+    lin = _linear_index(idx, lead)                            # (N,)
+    onehot = equal(expand_dims(lin, 1), arange(positions, dtype=lin.dtype))  # (N, P)
+    if reduction is None:
+        # of duplicates keep the last: drop update i when a later j hits the same position
+        same = equal(expand_dims(lin, 1), expand_dims(lin, 0))  # (N, N)
+        n = lin.shape[0]
+        later = arange(n, dtype=lin.dtype)
+        later = logical_and(same, _less_mat(later))
+        keep = logical_not(_any(later, axis=1))                 # (N,)
+        keep_u = reshape(keep, (-1,) + (1,) * len(rest))
+        written = scatter_add(zeros_like(x), idx, where(keep_u, upd, zeros_like(upd)))
+        hit = _any(logical_and(onehot, expand_dims(keep, 1)), axis=0)   # (P,)
+        return where(reshape(hit, tuple(lead) + (1,) * len(rest)), written, x)
+    # max / min / mul: combine every update addressed to a position
+    flat_x = reshape(x, (positions,) + rest)
+    oh = reshape(onehot, tuple(onehot.shape) + (1,) * len(rest))   # (N, P, 1...)
+    u = expand_dims(upd, 1)                                         # (N, 1, rest)
+    if reduction == "mul":
+        red = _prod(where(oh, u, 1), axis=0)
+        out = multiply(flat_x, red)
+    else:
+        fill = _extreme(x.dtype, reduction == "max")
+        red = (_max if reduction == "max" else _min)(where(oh, u, fill), axis=0)
+        got = reshape(_any(onehot, axis=0), (positions,) + (1,) * len(rest))
+        comb = maximum(flat_x, red) if reduction == "max" else minimum(flat_x, red)
+        out = where(got, comb, flat_x)
+    return reshape(out, tuple(x.shape))
+
+
+def _less_mat(r: Any) -> Any:
+    """``(N, N)`` bool: ``i < j``."""
+    from .elementwise import less
+    from .shape import expand_dims
+
+    return less(expand_dims(r, 1), expand_dims(r, 0))
+
+
+def _extreme(dtype: Any, for_max: bool) -> Any:
+    if dtype.is_bool:
+        return not for_max
+    if dtype.is_integer:
+        return dtype.min if for_max else dtype.max
+    return float("-inf") if for_max else float("inf")

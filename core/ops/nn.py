@@ -269,7 +269,8 @@ def _convT_len(n: int | None, k: int, s: int, d: int, padding: str, op: int | No
 def _convT_impl(x: Any, w: Any, strides: tuple, padding: str, dilation: tuple,
                 output_padding: tuple | None) -> Any:
     from .linalg import matmul
-    from .shape import reshape, slice, transpose
+    from .shape import reshape, transpose
+    from .shape import strided_slice as slice  # noqa: A004
 
     sizes = tuple(w.shape[:-2])
     n = len(sizes)

@@ -187,11 +187,15 @@ def _shape_ops(c: _Cases) -> None:
     c.add("stack", "axis1", F((2, 3)), F((2, 3)), pack=True, kwargs={"axis": 1})
     c.add("split", "sections", F((4, 3)), extra=(2,))
     c.add("split", "indices_axis1", F((2, 5)), extra=([1, 3],), kwargs={"axis": 1})
-    c.add("slice", "strided", F((4, 5)), extra=((slice(1, None, 2), slice(None, None, -2)),))
-    c.add("slice", "begin_end", F((4, 5)), extra=((1, 0), (3, 4)))
-    c.add("slice_update", "region", F((4, 3)), F((2, 3)), extra=((1, 0), (3, 3)))
-    c.add("slice_update", "strided", F((4, 5)), F((2, 3)), extra=((0, 0), (4, 5), (2, 2)))
-    c.add("slice_update", "broadcast_update", F((3, 4)), F((4,)), extra=((1, 0), (3, 4)))
+    c.add("slice", "strided", F((4, 5)), fn="strided_slice",
+          extra=((slice(1, None, 2), slice(None, None, -2)),))
+    c.add("slice", "begin_end", F((4, 5)), fn="strided_slice", extra=((1, 0), (3, 4)))
+    c.add("slice_update", "region", F((4, 3)), F((2, 3)), fn="strided_slice_update",
+          extra=((1, 0), (3, 3)))
+    c.add("slice_update", "strided", F((4, 5)), F((2, 3)), fn="strided_slice_update",
+          extra=((0, 0), (4, 5), (2, 2)))
+    c.add("slice_update", "broadcast_update", F((3, 4)), F((4,)), fn="strided_slice_update",
+          extra=((1, 0), (3, 4)))
     c.add("pad", "pairs", F((2, 3)), extra=(((1, 0), (2, 1)),))
     c.add("pad", "constant_value", F((2, 3)), extra=(1,), kwargs={"constant_values": 2.5})
     c.add("tile", "reps", F((2, 3)), extra=((2, 1),))
@@ -395,11 +399,68 @@ def _math(c: _Cases) -> None:
     c.add("divide_no_nan", "same", F(), F(low=0.5, high=2.0))
 
 
+# ---- Keras's array, indexing and core-function composites ------------------------------------
+def _softplus_custom(x: Any) -> Any:
+    """softplus with its gradient (sigmoid) given by custom_gradient."""
+    o = _ops()
+
+    @o.custom_gradient
+    def f(t: Any) -> Any:
+        e = o.exp(t)
+
+        def grad_fn(*args: Any, upstream: Any = None) -> Any:
+            up = args[0] if upstream is None else upstream
+            return up * (1.0 - 1.0 / (1.0 + e))
+
+        return o.log(1.0 + e), grad_fn
+
+    return f(x)
+
+
+def _mul_custom(a: Any, b: Any) -> Any:
+    """a * b with both cotangents from a custom_gradient rule."""
+    o = _ops()
+
+    @o.custom_gradient
+    def f(x: Any, y: Any) -> Any:
+        return o.multiply(x, y), lambda up: (up * y, up * x)
+
+    return f(a, b)
+
+
+def _keras_composites(c: _Cases) -> None:
+    c.add("custom_gradient", "softplus", F(), fn=_softplus_custom)
+    c.add("custom_gradient", "two_inputs", F(), F(), fn=_mul_custom)
+    c.add("slice", "keras_start_shape", F((4, 5)), extra=((1, 2), (2, 3)))
+    c.add("slice_update", "keras_start", F((4, 3)), F((2, 2)), extra=((3, 1),),
+          fn=lambda x, u, st: _ops().slice_update(x, st, u), note="clamped start")
+    c.add("roll", "axis1", F((3, 4)), extra=(3,), kwargs={"axis": 1})
+    c.add("diag", "build_k1", F((3,)), kwargs={"k": 1})
+    c.add("diagonal", "offset_neg", F((3, 4, 2)), kwargs={"offset": -1, "axis1": 1,
+                                                           "axis2": 0})
+    c.add("kron", "mixed_rank", F((2, 3)), F((2,)))
+    c.add("cross", "vec3", F((2, 3)), F((2, 3)))
+    c.add("rearrange", "split_merge", F((4, 3)), extra=("(a b) c -> b (c a)",),
+          kwargs={"a": 2})
+    c.add("hstack", "pair", F((2, 3)), F((2, 1)), pack=True)
+    c.add("rot90", "k1", F((2, 3)))
+    c.add("diff", "n2", F((2, 5)), kwargs={"n": 2})
+    c.add("select", "two_conditions", F((2, 3)), F((2, 3)),
+          fn=lambda a, b: _ops().select([a > 0.5, b > 0.5], [a, b * 2.0], 1.5))
+    c.add("scatter_update", "set_dups", F((4, 3)), I((0, 2, 0), (3, 1)), F((3, 3)))
+    c.add("scatter_update", "max", F((3, 3)), I((0, 1, 2, 2, 0, 1), (3, 2)), F((3,)),
+          kwargs={"reduction": "max"})
+    c.add("scatter", "pairs", I((0, 1, 2, 2), (2, 2)), F((2,)), extra=((3, 3),))
+    c.add("vectorized_map", "rows", F((3, 2)),
+          fn=lambda x: _ops().vectorized_map(lambda r: _ops().sum(r * r), x))
+
+
 @lru_cache(maxsize=1)
 def gradient_cases() -> tuple[GradCase, ...]:
     """Every gradient case, in a stable order."""
     c = _Cases()
-    for build in (_elementwise, _reductions, _shape_ops, _indexing, _linalg, _nn, _math):
+    for build in (_elementwise, _reductions, _shape_ops, _indexing, _linalg, _nn, _math,
+                  _keras_composites):
         build(c)
     return tuple(c.items)
 

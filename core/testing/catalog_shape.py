@@ -88,19 +88,22 @@ def _concat_cases(cl: CaseList) -> None:
 
 def _slice_cases(cl: CaseList) -> None:
     for dt in ALL_DTYPES:
-        cl.add("slice", dt, A((4, 5), dt), extra=((S(1, 3), S(None, None, 2)),))
-    cl.add("slice", "float32/begin_end_strides", A((5, 6)), extra=((0, 1), (5, 6), (2, 3)))
-    cl.add("slice", "float32/reverse", A((5, 4)), extra=((S(None, None, -1),),))
+        cl.add("slice", dt, A((4, 5), dt), fn="strided_slice", extra=((S(1, 3), S(None, None, 2)),))
+    cl.add("slice", "float32/begin_end_strides", A((5, 6)), fn="strided_slice",
+           extra=((0, 1), (5, 6), (2, 3)))
+    cl.add("slice", "float32/reverse", A((5, 4)), fn="strided_slice", extra=((S(None, None, -1),),))
     cl.add("slice", "float32/reverse_step2", A((6, 5)),
-           extra=((S(None, None, -2), S(4, 0, -3)),))
-    cl.add("slice", "float32/reverse_to_zero", A((7,)), extra=((S(5, None, -2),),),
+           fn="strided_slice", extra=((S(None, None, -2), S(4, 0, -3)),))
+    cl.add("slice", "float32/reverse_to_zero", A((7,)), fn="strided_slice",
+           extra=((S(5, None, -2),),),
            note="normalised end is -1: 'through index 0' (range semantics)")
-    cl.add("slice", "float32/clamped", A((7,)), extra=((S(10, -10, -3),),))
-    cl.add("slice", "float32/empty_result", A((4, 3)), extra=((S(2, 2), S(None)),))
+    cl.add("slice", "float32/clamped", A((7,)), fn="strided_slice", extra=((S(10, -10, -3),),))
+    cl.add("slice", "float32/empty_result", A((4, 3)), fn="strided_slice",
+           extra=((S(2, 2), S(None)),))
     cl.add("slice", "float32/transposed", A((4, 5), layout="transposed"),
-           extra=((S(None, None, -1), S(1, None, 2)),))
+           fn="strided_slice", extra=((S(None, None, -1), S(1, None, 2)),))
     cl.add("slice", "int8/strided", A((4, 6), "int8", layout="strided"),
-           extra=((S(1, None), S(None, None, -2)),))
+           fn="strided_slice", extra=((S(1, None), S(None, None, -2)),))
     flip_axes = (("all", None), ("axis0", 0), ("axes02", (0, 2)))
     for variant, axis in flip_axes:
         cl.add("flip", f"float32/{variant}", A((2, 3, 4)), kwargs={"axis": axis})
@@ -110,21 +113,21 @@ def _slice_cases(cl: CaseList) -> None:
 def _slice_update_cases(cl: CaseList) -> None:
     for dt in ALL_DTYPES:
         cl.add("slice_update", dt, A((4, 5), dt), A((2, 3), dt),
-               extra=((S(1, 3), S(None, None, 2)),))
+               fn="strided_slice_update", extra=((S(1, 3), S(None, None, 2)),))
     cl.add("slice_update", "float32/begin_end_strides", A((5, 6)), A((3, 2)),
-           extra=((0, 1), (5, 6), (2, 3)))
+           fn="strided_slice_update", extra=((0, 1), (5, 6), (2, 3)))
     cl.add("slice_update", "float32/reverse", A((5, 4)), A((3, 4)),
-           extra=((S(None, None, -2),),))
+           fn="strided_slice_update", extra=((S(None, None, -2),),))
     cl.add("slice_update", "float32/reverse_to_zero", A((7,)), A((3,)),
-           extra=((S(5, None, -2),),))
+           fn="strided_slice_update", extra=((S(5, None, -2),),))
     cl.add("slice_update", "float32/broadcast_update", A((4, 5)), A(()),
-           extra=((S(1, None), S(0, 5, 2)),))
+           fn="strided_slice_update", extra=((S(1, None), S(0, 5, 2)),))
     cl.add("slice_update", "float32/cast_update", A((3, 4)), A((3, 2), "int32"),
-           extra=((S(None), S(1, 3)),))
+           fn="strided_slice_update", extra=((S(None), S(1, 3)),))
     cl.add("slice_update", "float32/empty_region", A((3, 4)), A((0, 4)),
-           extra=((S(2, 2),),))
+           fn="strided_slice_update", extra=((S(2, 2),),))
     cl.add("slice_update", "float32/layouts", A((4, 5), layout="transposed"),
-           A((2, 5), layout="strided"), extra=((S(0, 4, 2),),))
+           A((2, 5), layout="strided"), fn="strided_slice_update", extra=((S(0, 4, 2),),))
 
 
 def _pad_cases(cl: CaseList) -> None:
@@ -204,6 +207,34 @@ def _getitem_cases(cl: CaseList) -> None:
            fn=lambda x, m: x[m])
 
 
+def _view_cases(cl: CaseList) -> None:
+    # the bytes of every numeric dtype read as one of each item size (bfloat16 included)
+    for dt in ALL_DTYPES:
+        for target in ("uint8", "int16", "float32", "uint64"):
+            if target != dt:
+                cl.add("view", f"{dt}_as_{target}", A((2, 8), dt), kwargs={"dtype": target})
+    cl.add("view", "int16_as_bfloat16", A((3, 4), "int16"), kwargs={"dtype": "bfloat16"})
+    cl.add("view", "float16_as_bool", A((2, 3), "float16"), kwargs={"dtype": "bool"},
+           note="nonzero bytes read as True")
+
+
+def _custom_square(x: Any) -> Any:
+    """x * x through custom_gradient, traced so the custom_gradient node itself runs."""
+    from .. import jit, ops
+
+    @ops.custom_gradient
+    def f(t: Any) -> Any:
+        return ops.multiply(t, t), lambda up: up * 2.0 * t
+
+    return jit(f)(x)
+
+
+def _custom_gradient_cases(cl: CaseList) -> None:
+    for dt in ("float32", "float64", "int32"):
+        cl.add("custom_gradient", f"{dt}/jit_identity_on_outputs", A((3, 4), dt),
+               fn=_custom_square)
+
+
 def build(cl: CaseList) -> None:
     _reshape_cases(cl)
     _transpose_cases(cl)
@@ -212,6 +243,8 @@ def build(cl: CaseList) -> None:
     _slice_cases(cl)
     _slice_update_cases(cl)
     _pad_cases(cl)
+    _view_cases(cl)
+    _custom_gradient_cases(cl)
     _dims_cases(cl)
     _tile_cases(cl)
     _getitem_cases(cl)

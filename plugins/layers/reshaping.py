@@ -113,7 +113,7 @@ def crop_axis(x: Any, axis: int, start: int, stop: int) -> Any:
     if None not in tuple(x.shape):
         sls = tuple(builtins.slice(start, stop) if i == axis else builtins.slice(None)
                     for i in range(x.ndim))
-        return ops.slice(x, sls)
+        return ops.strided_slice(x, sls)
     return ops.take(x, ops.arange(start, stop, dtype="int32"), axis=axis)
 
 
