@@ -361,7 +361,12 @@ class Loss:
         return reduce_weighted_values(self.name, values, sample_weight, mask, self.reduction)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
+        """Keras's keys (``name``, ``reduction``); ``dtype`` only when one was set (Keras
+        leaves it out, which loses it on a round trip)."""
+        config: dict[str, Any] = {"name": self.name, "reduction": self.reduction}
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
@@ -488,7 +493,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     entries are left out of the mean too (the loss is averaged over the valid ones)."""
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
-                 reduction: Any = "sum_over_batch_size",
+                 reduction: Any = "sum_over_batch_size", axis: int = -1,
                  name: str = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
         if ignore_class is not None and (isinstance(ignore_class, bool)
                                          or not isinstance(ignore_class, int)):
@@ -496,14 +501,22 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                                                 "ignore_class", "an int or None",
                                                 repr(ignore_class)))
         super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, from_logits=bool(from_logits), ignore_class=ignore_class)
+                         dtype=dtype, from_logits=bool(from_logits), ignore_class=ignore_class,
+                         axis=axis)
         self.from_logits = bool(from_logits)
         self.ignore_class = ignore_class
+        self.axis = axis
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        if self.axis == -1:  # Keras's config has no axis; keep a non-default one
+            config.pop("axis")
+        return config
 
     def compute_mask(self, y_true: Any, y_pred: Any) -> Any:
         if self.ignore_class is None:
             return None
-        labels, _, _ = _sparse_labels(self.name, y_true, y_pred, -1)
+        labels, _, _ = _sparse_labels(self.name, y_true, y_pred, self.axis)
         return ops.not_equal(labels, int(self.ignore_class))
 
 

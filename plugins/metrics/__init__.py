@@ -74,28 +74,25 @@ def _same_shape(where: str, y_true: Any, y_pred: Any) -> None:
         raise ShapeError(describe(where, "y_true", f"the shape of y_pred {sp}", st))
 
 
-def _mean_last(x: Any) -> Any:
-    return ops.mean(x, axis=-1) if len(x.shape) else x
-
-
 # ---- accuracy functions ----------------------------------------------------------------------
 def accuracy(y_true: Any, y_pred: Any) -> Any:
-    """1 where ``y_pred == y_true`` exactly, averaged over the last axis."""
+    """1 where ``y_pred == y_true`` exactly, element by element (Keras does not average
+    here: the metric's mean does, so every element counts once)."""
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _same_shape("accuracy", y_true, y_pred)
-    return _mean_last(ops.cast(ops.equal(y_true, y_pred), _FLOAT))
+    return ops.cast(ops.equal(y_true, y_pred), _FLOAT)
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
-    """1 where ``(y_pred > threshold) == y_true`` (labels 0/1), mean over the last axis."""
+    """1 where ``(y_pred > threshold) == y_true`` (labels 0/1), element by element."""
     y_pred = as_float(y_pred)
     y_true = as_float(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _same_shape("binary_accuracy", y_true, y_pred)
     pred = ops.cast(ops.greater(y_pred, float(threshold)), y_true.dtype)
-    return _mean_last(ops.cast(ops.equal(y_true, pred), _FLOAT))
+    return ops.cast(ops.equal(y_true, pred), _FLOAT)
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
@@ -308,9 +305,10 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """Running mean of the sparse categorical cross-entropy."""
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, axis: int = -1) -> None:
+                 from_logits: bool = False, ignore_class: int | None = None,
+                 axis: int = -1) -> None:
         super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=bool(from_logits), axis=axis)
+                         from_logits=bool(from_logits), ignore_class=ignore_class, axis=axis)
 
 
 class KLDivergence(MeanMetricWrapper):
