@@ -528,8 +528,10 @@ def test_keras_config_keys_at_their_off_value_load():
                             "ema_overwrite_frequency": None, "loss_scale_factor": None,
                             "gradient_accumulation_steps": None, "name": "adam"})
     assert opt.learning_rate == 0.01
-    with pytest.raises(InvalidArgumentError, match="use_ema"):
-        Adam(use_ema=True)
+    with pytest.raises(InvalidArgumentError, match="ema_momentum"):
+        Adam(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(InvalidArgumentError, match="gradient_accumulation_steps"):
+        Adam(gradient_accumulation_steps=1)
 
 
 # ---- registry and errors ---------------------------------------------------------------------
