@@ -612,7 +612,8 @@ def test_variables_order_iterations_first():
     assert vs[0] is opt.iterations and vs[0].dtype == tw.int64
     assert vs[1] is opt._learning_rate and vs[1].dtype == tw.float32
     assert len(vs) == 2 + 3 * len(variables)
-    assert [tuple(v.shape) for v in vs[2:]] == [(3,), (2, 2)] * 3
+    # Keras's order: momentum and velocity interleaved per variable, then velocity_hat
+    assert [tuple(v.shape) for v in vs[2:]] == [(3,), (3,), (2, 2), (2, 2), (3,), (2, 2)]
     assert all(not v.trainable for v in vs)
     assert all(a is b for a, b in zip(opt.variables, vs))  # stable
 

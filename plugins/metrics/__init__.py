@@ -141,11 +141,26 @@ def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
     return ops.cast(_in_top_k(labels, y_pred, k), _FLOAT)
 
 
-def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
-    """1 where the integer label is among the ``k`` highest scores."""
-    k = _k("sparse_top_k_categorical_accuracy", k)
-    labels, y_pred, _ = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred, -1)
-    return ops.cast(_in_top_k(labels, y_pred, k), _FLOAT)
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
+                                      from_sorted_ids: bool = False) -> Any:
+    """1 where the integer label is among the ``k`` highest scores. With
+    ``from_sorted_ids=True``, ``y_pred`` holds category ids sorted by decreasing score
+    (e.g. from a retrieval layer) and the label is looked for among its first ``k``."""
+    where = "sparse_top_k_categorical_accuracy"
+    k = _k(where, k)
+    if not from_sorted_ids:
+        labels, y_pred, _ = _sparse_labels(where, y_true, y_pred, -1)
+        return ops.cast(_in_top_k(labels, y_pred, k), _FLOAT)
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(y_true, y_pred.dtype)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+        raise ShapeError(describe(where, "y_true", f"labels of shape {tuple(y_pred.shape[:-1])} "
+                                  f"for sorted ids of shape {tuple(y_pred.shape)}",
+                                  tuple(y_true.shape)))
+    top = y_pred[..., :k]
+    return ops.cast(ops.any(ops.equal(ops.expand_dims(y_true, -1), top), axis=-1), _FLOAT)
 
 
 def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
@@ -209,10 +224,18 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer target is in the top ``k`` predictions."""
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, from_sorted_ids: bool = False) -> None:
         k = _k("SparseTopKCategoricalAccuracy", k)
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=bool(from_sorted_ids))
         self.k = k
+        self.from_sorted_ids = bool(from_sorted_ids)
+
+    def get_config(self) -> dict[str, Any]:
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:  # as Keras: the key only when set
+            config["from_sorted_ids"] = True
+        return config
 
 
 # ---- regression metrics ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ class SGD(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "SGD",
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
@@ -95,7 +95,7 @@ class Adam(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "adam", **kwargs: Any) -> None:
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
                          global_clipnorm=global_clipnorm, use_ema=use_ema,
@@ -118,7 +118,8 @@ class Adam(Optimizer):
             return
         super().build(variables)
         tv = self._trainable_variables
-        self._momentums, self._velocities = self.add_optimizer_variables(tv, ["momentum", "velocity"])
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            tv, ["momentum", "velocity"])
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(tv, "velocity_hat")
 
@@ -163,7 +164,7 @@ class AdamW(Adam):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "adamw", **kwargs: Any) -> None:
+                 name: str | None = None, **kwargs: Any) -> None:
         if weight_decay is None:
             from tensorweave.errors import InvalidArgumentError, describe
 
@@ -193,7 +194,7 @@ class Nadam(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "nadam",
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
@@ -215,7 +216,8 @@ class Nadam(Optimizer):
             return
         super().build(variables)
         tv = self._trainable_variables
-        self._momentums, self._velocities = self.add_optimizer_variables(tv, ["momentum", "velocity"])
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            tv, ["momentum", "velocity"])
         dtype = tv[0].dtype if tv else "float32"
         self._u_product = self.add_variable((), 1.0, dtype, "u_product",
                                             like=tv[0] if tv else None)
@@ -277,7 +279,7 @@ class RMSprop(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "rmsprop", **kwargs: Any) -> None:
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
                          global_clipnorm=global_clipnorm, use_ema=use_ema,
@@ -347,7 +349,7 @@ class Adagrad(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "adagrad",
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
@@ -397,7 +399,7 @@ class Adadelta(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "adadelta", **kwargs: Any) -> None:
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
                          global_clipnorm=global_clipnorm, use_ema=use_ema,
@@ -455,7 +457,7 @@ class Adamax(Optimizer):
                  ema_overwrite_frequency: int | None = None,
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None,
-                 name: str = "adamax",
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,

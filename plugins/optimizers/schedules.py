@@ -260,13 +260,18 @@ def _backend(t: Any) -> Any:
     return getattr(t, "_backend", None)
 
 
-def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
+def serialize(learning_rate_schedule: LearningRateSchedule) -> dict[str, Any]:
     """``{"class_name": ..., "config": ...}`` (data only)."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return {"class_name": type(learning_rate_schedule).__name__,
+            "config": learning_rate_schedule.get_config()}
 
 
-def deserialize(config: dict[str, Any]) -> LearningRateSchedule:
-    """Rebuild a schedule through the ``schedules`` registry (third-party ones too)."""
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                ) -> LearningRateSchedule:
+    """Rebuild a schedule through ``custom_objects``, then the ``schedules`` registry
+    (third-party ones too)."""
+    from tensorweave._serial import deserialize_with
     from tensorweave.registries import registry
 
-    return registry("schedules").get(config, instantiate=False)
+    return deserialize_with(lambda c: registry("schedules").get(c, instantiate=False), config,
+                            custom_objects)

@@ -70,21 +70,17 @@ def test_optimizer_steps(keras: Any, rng: np.random.Generator, close: Any, name:
         close(x, y, rtol=1e-5, atol=1e-6, what=f"{name}{kwargs} optimizer variable {i}",
               check_dtype=False)
     if kwargs.get("use_ema"):
-        vo = [tw.Variable(v) for v in ours[-1]]
-        vk = [keras.Variable(v) for v in theirs[-1]]
-        o._trainable_variables_backup = None
         o.finalize_variable_values(o._trainable_variables)
         k.finalize_variable_values(k._trainable_variables)
         for x, y in zip(o._trainable_variables, k._trainable_variables):
             close(x.numpy(), np.asarray(y.value), what=f"{name} finalize_variable_values")
-        del vo, vk
     _same_config(o.get_config(), k.get_config())
 
 
 def _same_config(ours: dict, theirs: dict) -> None:
-    """Equal configs, but: Keras numbers repeated names (``adam_1``) and lower-cases
-    snake-cases them (``sgd``, ``adam_w``), and reports a numeric rate as its float32 value (ours is the float
-    given)."""
+    """Equal configs, but: Keras numbers repeated names (``adam_1``) and snake-cases
+    them (``sgd``, ``adam_w``), and reports a numeric rate as its float32 value (ours is
+    the float given)."""
     ours, theirs = dict(ours), dict(theirs)
     on, kn = ours.pop("name"), theirs.pop("name")
     base = kn.rstrip("0123456789").rstrip("_").lower().replace("_", "")
