@@ -9,7 +9,7 @@ from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("constraints", globals())
 get = make_get("constraints", instantiate=True)
-_serialize, _ = make_serializers("constraints", get)
+_serialize = make_serializers("constraints", get)[0]
 
 
 def serialize(constraint: Any) -> Any:

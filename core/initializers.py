@@ -9,7 +9,7 @@ from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("initializers", globals())
 get = make_get("initializers", instantiate=True)
-_serialize, _ = make_serializers("initializers", get)
+_serialize = make_serializers("initializers", get)[0]
 
 
 def serialize(initializer: Any) -> Any:

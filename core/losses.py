@@ -9,7 +9,7 @@ from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("losses", globals())
 get = make_get("losses", instantiate=False)
-_serialize, _ = make_serializers("losses", get)
+_serialize = make_serializers("losses", get)[0]
 
 
 def serialize(loss: Any) -> Any:

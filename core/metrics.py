@@ -9,7 +9,7 @@ from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("metrics", globals())
 get = make_get("metrics", instantiate=False)
-_serialize, _ = make_serializers("metrics", get)
+_serialize = make_serializers("metrics", get)[0]
 
 
 def serialize(metric: Any) -> Any:

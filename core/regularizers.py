@@ -9,7 +9,7 @@ from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("regularizers", globals())
 get = make_get("regularizers", instantiate=True)
-_serialize, _ = make_serializers("regularizers", get)
+_serialize = make_serializers("regularizers", get)[0]
 
 
 def serialize(regularizer: Any) -> Any:
