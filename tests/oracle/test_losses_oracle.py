@@ -181,3 +181,101 @@ def test_serialize_roundtrip(keras: Any) -> None:
         _same_config(ours["config"], theirs["config"], name)
         back = tw.losses.deserialize(ours)
         assert type(back).__name__ == name
+
+
+NEW_FUNCTIONS = [
+    ("binary_focal_crossentropy", "binary", {}),
+    ("binary_focal_crossentropy", "binary", {"apply_class_balancing": True, "alpha": 0.3,
+                                             "gamma": 1.5}),
+    ("binary_focal_crossentropy", "binary", {"label_smoothing": 0.1}),
+    ("binary_focal_crossentropy", "logits", {"from_logits": True}),
+    ("binary_focal_crossentropy", "binary", {"axis": 0}),
+    ("categorical_focal_crossentropy", "probs", {}),
+    ("categorical_focal_crossentropy", "probs", {"alpha": 0.5, "gamma": 1.0,
+                                                 "label_smoothing": 0.2}),
+    ("categorical_focal_crossentropy", "onehot_logits", {"from_logits": True}),
+    ("dice", "binary", {}),
+    ("dice", "binary", {"axis": -1}),
+    ("tversky", "binary", {}),
+    ("tversky", "binary", {"alpha": 0.3, "beta": 0.7, "axis": 1}),
+]
+
+NEW_CLASSES = [
+    ("BinaryFocalCrossentropy", "binary", {"apply_class_balancing": True}),
+    ("BinaryFocalCrossentropy", "logits", {"from_logits": True, "gamma": 3.0}),
+    ("CategoricalFocalCrossentropy", "probs", {"alpha": 0.4}),
+    ("CategoricalFocalCrossentropy", "onehot_logits", {"from_logits": True}),
+    ("Dice", "binary", {"axis": -1}),
+    ("Tversky", "binary", {"alpha": 0.2, "beta": 0.8, "axis": -1}),
+]
+
+
+@pytest.mark.parametrize("name,kind,kwargs", NEW_FUNCTIONS, ids=_ids(NEW_FUNCTIONS))
+def test_new_loss_function(keras: Any, rng: np.random.Generator, close: Any, name: str,
+                           kind: str, kwargs: dict) -> None:
+    yt, yp = _inputs(kind, rng)
+    close(getattr(tw.losses, name)(yt, yp, **kwargs),
+          getattr(keras.losses, name)(yt, yp, **kwargs), rtol=1e-5, atol=1e-6,
+          what=f"{name}{kwargs}")
+
+
+@pytest.mark.parametrize("name,kind,kwargs", NEW_CLASSES, ids=_ids(NEW_CLASSES))
+def test_new_loss_class(keras: Any, rng: np.random.Generator, close: Any, name: str, kind: str,
+                        kwargs: dict) -> None:
+    yt, yp = _inputs(kind, rng)
+    sw = rng.uniform(0.0, 2.0, (4,)).astype("float32")
+    for reduction in REDUCTIONS:
+        ours_l = getattr(tw.losses, name)(reduction=reduction, **kwargs)
+        theirs_l = getattr(keras.losses, name)(reduction=reduction, **kwargs)
+        for s in (None, sw):
+            close(ours_l(yt, yp, sample_weight=s), theirs_l(yt, yp, sample_weight=s),
+                  what=f"{name}{kwargs} {reduction} sw={s is not None}")
+    assert ours_l.get_config() == theirs_l.get_config()
+    assert getattr(tw.losses, name)().get_config() == getattr(keras.losses, name)().get_config()
+
+
+def test_circle(keras: Any, rng: np.random.Generator, close: Any) -> None:
+    labels = np.array([0, 1, 0, 2, 1, 3], dtype="int32")  # 2 and 3 have no positive pair
+    emb = rng.normal(size=(6, 4)).astype("float32")
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    ref = rng.normal(size=(5, 4)).astype("float32")
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    ref_labels = np.array([0, 1, 2, 3, 3], dtype="int32")
+    for kw in ({}, {"gamma": 10.0, "margin": 0.25}):
+        close(tw.losses.circle(labels, emb, **kw), keras.losses.circle(labels, emb, **kw),
+              rtol=1e-5, atol=1e-4, what=f"circle {kw}")
+    close(tw.losses.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref,
+                           remove_diagonal=False),
+          keras.losses.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref,
+                              remove_diagonal=False), rtol=1e-5, atol=1e-4, what="circle ref")
+    for reduction in ("sum_over_batch_size", "sum", "none"):
+        o = tw.losses.Circle(gamma=20.0, reduction=reduction)
+        k = keras.losses.Circle(gamma=20.0, reduction=reduction)
+        close(o(labels, emb), k(labels, emb), rtol=1e-5, atol=1e-4, what=f"Circle {reduction}")
+    assert o.get_config() == k.get_config()
+
+
+def test_categorical_generalized_cross_entropy(keras: Any, rng: np.random.Generator,
+                                               close: Any) -> None:
+    labels = rng.integers(0, 4, (6,)).astype("int32")
+    p = rng.uniform(0.05, 1.0, (6, 4)).astype("float32")
+    p /= p.sum(-1, keepdims=True)
+    for q in (0.3, 0.7, 0.95):
+        close(tw.losses.categorical_generalized_cross_entropy(labels, p, q),
+              keras.losses.categorical_generalized_cross_entropy(labels, p, q), what=f"q={q}")
+        o, k = tw.losses.CategoricalGeneralizedCrossEntropy(q=q), \
+            keras.losses.CategoricalGeneralizedCrossEntropy(q=q)
+        close(o(labels, p), k(labels, p), what=f"class q={q}")
+        assert o.get_config() == k.get_config()
+
+
+def test_ctc(keras: Any, rng: np.random.Generator, close: Any) -> None:
+    """Labels padded with 0 (the blank), repeated labels (which need a blank between)."""
+    labels = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [2, 0, 0, 0], [1, 1, 1, 3]], dtype="int32")
+    logits = rng.normal(size=(4, 9, 5)).astype("float32")
+    close(tw.losses.ctc(labels, logits), keras.losses.ctc(labels, logits), rtol=1e-5,
+          atol=1e-5, what="ctc")
+    sw = rng.uniform(size=(4,)).astype("float32")
+    close(tw.losses.CTC()(labels, logits, sample_weight=sw),
+          keras.losses.CTC()(labels, logits, sample_weight=sw), rtol=1e-5, atol=1e-5)
+    assert tw.losses.CTC().get_config() == keras.losses.CTC().get_config()
