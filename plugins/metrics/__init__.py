@@ -24,9 +24,12 @@ from tensorweave.plugin import hookimpl
 from tensorweave.plugins.losses import (
     _sparse_labels,
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
+    huber,
     kl_divergence,
     l2_normalize,
     log_cosh,
@@ -50,8 +53,30 @@ from .confusion import (
     TrueNegatives,
     TruePositives,
 )
+from .extra import (
+    BinaryIoU,
+    ConcordanceCorrelation,
+    F1Score,
+    FBetaScore,
+    IoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    PearsonCorrelation,
+    PrecisionAtRecall,
+    R2Score,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    concordance_correlation,
+    pearson_correlation,
+)
 
 __all__ = [
+    "FBetaScore", "F1Score", "R2Score", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU",
+    "OneHotMeanIoU", "PearsonCorrelation", "ConcordanceCorrelation", "pearson_correlation",
+    "concordance_correlation", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+    "PrecisionAtRecall", "RecallAtPrecision",
     "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
     "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy", "Precision", "Recall", "AUC", "TruePositives",
@@ -411,3 +436,11 @@ def register_metrics(register: Any) -> None:
     register(hinge)
     register(squared_hinge)
     register(categorical_hinge)
+    for fn in (binary_focal_crossentropy, categorical_focal_crossentropy, huber,
+               pearson_correlation, concordance_correlation):
+        register(fn)
+    for cls in (FBetaScore, F1Score, R2Score, IoU, BinaryIoU, MeanIoU, OneHotIoU,
+                OneHotMeanIoU, PearsonCorrelation, ConcordanceCorrelation,
+                SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
+                RecallAtPrecision):
+        register(cls)

@@ -175,3 +175,130 @@ def test_metric_function(keras: Any, rng: np.random.Generator, close: Any, name:
     yt, yp, _ = _batches(kind, rng, 1)[0]
     close(getattr(tw.metrics, name)(yt, yp, **kwargs),
           getattr(keras.metrics, name)(yt, yp, **kwargs), what=f"{name}{kwargs}")
+
+
+def _multiclass(rng: np.random.Generator, n: int = 3) -> list[tuple]:
+    """(one-hot y_true, scores, weights) batches of 6 samples x 4 classes."""
+    out = []
+    for _ in range(n):
+        yt = np.eye(4, dtype="float32")[rng.integers(0, 4, 6)]
+        yp = rng.uniform(0.0, 1.0, (6, 4)).astype("float32")
+        out.append((yt, yp, rng.uniform(0.2, 2.0, (6,)).astype("float32")))
+    return out
+
+
+NEW_CLASSES = [
+    ("F1Score", {}),
+    ("F1Score", {"average": "micro"}),
+    ("F1Score", {"average": "macro", "threshold": 0.5}),
+    ("F1Score", {"average": "weighted"}),
+    ("FBetaScore", {"beta": 2.0}),
+    ("FBetaScore", {"beta": 0.5, "average": "macro", "threshold": 0.4}),
+    ("R2Score", {}),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}),
+    ("R2Score", {"class_aggregation": None}),
+    ("R2Score", {"num_regressors": 2}),
+    ("PearsonCorrelation", {}),
+    ("ConcordanceCorrelation", {}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", NEW_CLASSES, ids=[f"{n}{k}" for n, k in NEW_CLASSES])
+def test_new_metric_class(keras: Any, rng: np.random.Generator, close: Any, name: str,
+                          kwargs: dict) -> None:
+    batches = _multiclass(rng)
+    if name in ("R2Score", "PearsonCorrelation", "ConcordanceCorrelation"):
+        batches = [(rng.normal(size=(6, 4)).astype("float32"), yp, sw)
+                   for _, yp, sw in batches]
+    ours = getattr(tw.metrics, name)(**kwargs)
+    theirs = getattr(keras.metrics, name)(**kwargs)
+    for weighted in (False, True):
+        for i, (a, b) in enumerate(zip(_run(ours, batches, weighted),
+                                       _run(theirs, batches, weighted))):
+            close(a, b, rtol=2e-5, atol=2e-6, what=f"{name}{kwargs} weighted={weighted} {i}")
+        ours.reset_state()
+        theirs.reset_state()
+    _same_config(ours.get_config(), theirs.get_config(), name)
+
+
+IOU_CASES = [
+    ("IoU", {"num_classes": 4, "target_class_ids": [0, 2]}, "sparse"),
+    ("IoU", {"num_classes": 4, "target_class_ids": [1], "ignore_class": 3}, "sparse"),
+    ("MeanIoU", {"num_classes": 4}, "sparse"),
+    ("MeanIoU", {"num_classes": 4, "sparse_y_pred": False}, "scores"),
+    ("OneHotIoU", {"num_classes": 4, "target_class_ids": [0, 1, 3]}, "onehot"),
+    ("OneHotMeanIoU", {"num_classes": 4}, "onehot"),
+    ("BinaryIoU", {}, "binary"),
+    ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, "binary"),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,kind", IOU_CASES,
+                         ids=[f"{n}{k}" for n, k, _ in IOU_CASES])
+def test_iou(keras: Any, rng: np.random.Generator, close: Any, name: str, kwargs: dict,
+             kind: str) -> None:
+    batches = []
+    for _ in range(3):
+        labels = rng.integers(0, 4, (8,))
+        scores = rng.uniform(size=(8, 4)).astype("float32")
+        sw = rng.integers(0, 3, (8,)).astype("float32")  # integer weights (int state)
+        if kind == "sparse":
+            batches.append((labels.astype("int32"), rng.integers(0, 4, (8,)).astype("int32"), sw))
+        elif kind == "scores":
+            batches.append((labels.astype("int32"), scores, sw))
+        elif kind == "onehot":
+            batches.append((np.eye(4, dtype="float32")[labels], scores, sw))
+        else:
+            batches.append((rng.integers(0, 2, (8,)).astype("float32"),
+                            rng.uniform(size=(8,)).astype("float32"), sw))
+    ours = getattr(tw.metrics, name)(**kwargs)
+    theirs = getattr(keras.metrics, name)(**kwargs)
+    for weighted in (False, True):
+        for i, (a, b) in enumerate(zip(_run(ours, batches, weighted),
+                                       _run(theirs, batches, weighted))):
+            close(a, b, rtol=1e-5, atol=1e-6, what=f"{name}{kwargs} weighted={weighted} {i}")
+        ours.reset_state()
+        theirs.reset_state()
+    _same_config(ours.get_config(), theirs.get_config(), name)
+
+
+AT_CASES = [
+    ("SensitivityAtSpecificity", {"specificity": 0.6}),
+    ("SpecificityAtSensitivity", {"sensitivity": 0.7, "num_thresholds": 50}),
+    ("PrecisionAtRecall", {"recall": 0.5}),
+    ("RecallAtPrecision", {"precision": 0.6, "num_thresholds": 1}),
+    ("RecallAtPrecision", {"precision": 0.4, "class_id": 2}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", AT_CASES, ids=[f"{n}{k}" for n, k in AT_CASES])
+def test_at_metrics(keras: Any, rng: np.random.Generator, close: Any, name: str,
+                    kwargs: dict) -> None:
+    if "class_id" in kwargs:
+        batches = _multiclass(rng)
+    else:
+        batches = [(rng.integers(0, 2, (20,)).astype("float32"),
+                    rng.uniform(size=(20,)).astype("float32"),
+                    rng.uniform(0.2, 2.0, (20,)).astype("float32")) for _ in range(3)]
+    ours = getattr(tw.metrics, name)(**kwargs)
+    theirs = getattr(keras.metrics, name)(**kwargs)
+    for weighted in (False, True):
+        for i, (a, b) in enumerate(zip(_run(ours, batches, weighted),
+                                       _run(theirs, batches, weighted))):
+            close(a, b, rtol=1e-5, atol=1e-6, what=f"{name}{kwargs} weighted={weighted} {i}")
+        ours.reset_state()
+        theirs.reset_state()
+    _same_config(ours.get_config(), theirs.get_config(), name)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("pearson_correlation", {}), ("pearson_correlation", {"axis": 0}),
+    ("concordance_correlation", {}), ("concordance_correlation", {"axis": 0}),
+    ("binary_focal_crossentropy", {"gamma": 1.0}), ("categorical_focal_crossentropy", {}),
+    ("huber", {"delta": 0.5})])
+def test_new_metric_function(keras: Any, rng: np.random.Generator, close: Any, name: str,
+                             kwargs: dict) -> None:
+    yt = rng.uniform(size=(5, 4)).astype("float32")
+    yp = rng.uniform(0.05, 0.95, (5, 4)).astype("float32")
+    close(getattr(tw.metrics, name)(yt, yp, **kwargs),
+          getattr(keras.metrics, name)(yt, yp, **kwargs), rtol=1e-5, atol=1e-6, what=name)
