@@ -15,6 +15,7 @@ from tensorweave.plugin import hookimpl
 
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from .base import LearningRateNotSettableError, Optimizer
+from .extra import Adafactor, Ftrl, Lamb, Lion
 from .schedules import (
     CosineDecay,
     ExponentialDecay,
@@ -25,11 +26,13 @@ from .schedules import (
 )
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
-           "Adamax", "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
+           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LearningRateSchedule",
+           "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay",
            "LearningRateNotSettableError"]
 
-_OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax)
+_OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax, Lion, Lamb,
+               Adafactor, Ftrl)
 _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
               InverseTimeDecay, CosineDecay)
 

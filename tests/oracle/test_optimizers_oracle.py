@@ -35,6 +35,16 @@ CASES = [
     ("Adagrad", {}),
     ("Adadelta", {"learning_rate": 1.0}),
     ("Adamax", {"weight_decay": 0.05}),
+    ("Lion", {}),
+    ("Lion", {"beta_1": 0.8, "beta_2": 0.95, "weight_decay": 0.1}),
+    ("Lamb", {}),
+    ("Lamb", {"learning_rate": 0.01, "weight_decay": 0.01, "clipnorm": 1.0}),
+    ("Adafactor", {}),
+    ("Adafactor", {"learning_rate": 0.5, "relative_step": False, "clip_threshold": 0.5}),
+    ("Ftrl", {}),
+    ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01,
+              "l2_regularization_strength": 0.02, "l2_shrinkage_regularization_strength": 0.01,
+              "beta": 0.1, "learning_rate_power": -0.7}),
 ]
 
 
