@@ -18,6 +18,7 @@ from .base import LearningRateNotSettableError, Optimizer
 from .extra import Adafactor, Ftrl, Lamb, Lion
 from .schedules import (
     CosineDecay,
+    CosineDecayRestarts,
     ExponentialDecay,
     InverseTimeDecay,
     LearningRateSchedule,
@@ -28,13 +29,13 @@ from .schedules import (
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
            "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LearningRateSchedule",
            "ExponentialDecay", "PiecewiseConstantDecay",
-           "PolynomialDecay", "InverseTimeDecay", "CosineDecay",
+           "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
            "LearningRateNotSettableError"]
 
 _OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax, Lion, Lamb,
                Adafactor, Ftrl)
 _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-              InverseTimeDecay, CosineDecay)
+              InverseTimeDecay, CosineDecay, CosineDecayRestarts)
 
 
 @hookimpl

@@ -124,6 +124,11 @@ SCHEDULES = [
     ("CosineDecay", {"initial_learning_rate": 0.1, "decay_steps": 6, "alpha": 0.1}),
     ("CosineDecay", {"initial_learning_rate": 0.0, "decay_steps": 6, "warmup_target": 0.1,
                      "warmup_steps": 3}),
+    ("CosineDecayRestarts", {"initial_learning_rate": 0.1, "first_decay_steps": 3}),
+    ("CosineDecayRestarts", {"initial_learning_rate": 0.1, "first_decay_steps": 4,
+                             "t_mul": 1.0, "m_mul": 0.5, "alpha": 0.1}),
+    ("CosineDecayRestarts", {"initial_learning_rate": 0.2, "first_decay_steps": 2,
+                             "t_mul": 1.5, "m_mul": 0.8}),
 ]
 
 
@@ -135,6 +140,17 @@ def test_schedule(keras: Any, close: Any, name: str, kwargs: dict) -> None:
         close(ours(step), theirs(step), rtol=1e-5, atol=1e-7, what=f"{name} step {step}",
               check_dtype=False)
     assert ours.get_config() == theirs.get_config()
+
+
+def test_schedule_serialize(keras: Any) -> None:
+    for name, kwargs in SCHEDULES:
+        ours = tw.optimizers.schedules.serialize(getattr(tw.optimizers.schedules, name)(
+            **kwargs))
+        theirs = keras.optimizers.schedules.serialize(getattr(keras.optimizers.schedules,
+                                                              name)(**kwargs))
+        assert (ours["class_name"], ours["config"]) == (theirs["class_name"], theirs["config"])
+        back = tw.optimizers.schedules.deserialize(theirs)
+        assert type(back).__name__ == name and back.get_config() == theirs["config"]
 
 
 def test_schedule_in_optimizer(keras: Any, rng: np.random.Generator, close: Any) -> None:
