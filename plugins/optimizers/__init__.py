@@ -15,7 +15,7 @@ from tensorweave.plugin import hookimpl
 
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from .base import LearningRateNotSettableError, Optimizer
-from .extra import Adafactor, Ftrl, Lamb, Lion
+from .extra import Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer
 from .schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -27,7 +27,8 @@ from .schedules import (
 )
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
-           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LearningRateSchedule",
+           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer",
+           "LearningRateSchedule",
            "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
            "LearningRateNotSettableError"]
@@ -41,6 +42,7 @@ _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, Po
 @hookimpl
 def register_optimizers(register: Any) -> None:
     register(Optimizer)
+    register(LossScaleOptimizer)
     for cls in _OPTIMIZERS:
         register(cls, aliases=(cls.__name__.lower(),))
 

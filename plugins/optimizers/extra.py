@@ -11,7 +11,7 @@ from tensorweave import ops
 
 from .base import Optimizer, _check_number
 
-__all__ = ["Lion", "Lamb", "Adafactor", "Ftrl"]
+__all__ = ["Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer"]
 
 _BASE = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
          "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps", "name")
@@ -276,3 +276,147 @@ class Ftrl(Optimizer):
                 "l2_shrinkage_regularization_strength":
                     self.l2_shrinkage_regularization_strength,
                 "beta": self.beta}
+
+
+class LossScaleOptimizer(Optimizer):
+    """Dynamic loss scaling around ``inner_optimizer`` (for float16 training): the loss
+    is multiplied by ``dynamic_scale`` (:meth:`scale_loss`) and the gradients divided by
+    it; a step with a non-finite gradient is skipped and halves the scale, and
+    ``dynamic_growth_steps`` finite steps in a row double it.
+
+    Branch-free, as every update here: the inner step is computed, then kept or undone
+    per variable with ``where`` on the finiteness of the gradients, so it also runs
+    inside a traced training step.
+    """
+
+    default_name = "loss_scale_optimizer"
+
+    def __init__(self, inner_optimizer: Any, initial_scale: float = 2.0 ** 15,
+                 dynamic_growth_steps: int = 2000, name: str | None = None,
+                 **kwargs: Any) -> None:
+        from tensorweave.errors import InvalidArgumentError, describe
+
+        where = "LossScaleOptimizer"
+        if not kwargs.pop("dynamic", True):
+            raise InvalidArgumentError(describe(where, "dynamic", "True (for a fixed scale "
+                                                "set loss_scale_factor on the inner "
+                                                "optimizer)", False))
+        defaults = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+                    "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+                    "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                    "gradient_accumulation_steps": None}
+        for key, default in defaults.items():
+            if key in kwargs and kwargs.pop(key) != default:
+                raise InvalidArgumentError(describe(where, key, f"{default!r} (set {key} on "
+                                                    "the inner_optimizer)", "another value"))
+        if kwargs:
+            raise InvalidArgumentError(f"{where}: unsupported argument(s) {sorted(kwargs)}")
+        if not isinstance(inner_optimizer, Optimizer):
+            raise InvalidArgumentError(describe(where, "inner_optimizer", "an Optimizer",
+                                                type(inner_optimizer).__name__))
+        super().__init__(learning_rate=0.0, name=name)
+        self.inner_optimizer = inner_optimizer
+        self.initial_scale = _check_number(where, "initial_scale", initial_scale, lo=0.0,
+                                           lo_open=True)
+        if isinstance(dynamic_growth_steps, bool) or not isinstance(dynamic_growth_steps,
+                                                                      int) \
+                or dynamic_growth_steps < 1:
+            raise InvalidArgumentError(describe(where, "dynamic_growth_steps",
+                                                "a positive int", repr(dynamic_growth_steps)))
+        self.dynamic_growth_steps = dynamic_growth_steps
+        self.inner_optimizer.loss_scale_factor = None
+
+    def build(self, variables: Any) -> None:
+        if self.built:
+            return
+        variables = list(variables)
+        self.step_counter = self.add_variable((), 0, "int32", "step_counter")
+        self.dynamic_scale = self.add_variable((), float(self.initial_scale), "float32",
+                                               "dynamic_scale")
+        self.inner_optimizer.build(variables)
+        super().build(variables)
+
+    @property
+    def variables(self) -> list[Any]:
+        return list(self._variables) + list(self.inner_optimizer.variables)
+
+    @property
+    def learning_rate(self) -> Any:
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        if getattr(self, "inner_optimizer", None) is None:  # the base's own initial 0.0
+            Optimizer.learning_rate.fset(self, value)  # type: ignore[attr-defined]
+            return
+        self.inner_optimizer.learning_rate = value
+
+    @property
+    def iterations(self) -> Any:
+        return self.inner_optimizer.iterations
+
+    def check_finite(self, grads: Any) -> Any:
+        """Whether every gradient entry is finite (a boolean scalar tensor)."""
+        flags = [ops.all(ops.isfinite(g)) for g in grads if g is not None]
+        return ops.all(ops.stack(flags)) if flags else ops.convert_to_tensor(True)
+
+    def apply(self, grads: Any, trainable_variables: Any = None) -> None:
+        from .base import as_value
+
+        grads = list(grads)
+        if not grads:
+            return
+        if not self.built:
+            if trainable_variables is None:
+                from tensorweave.errors import InvalidArgumentError
+
+                raise InvalidArgumentError("LossScaleOptimizer.apply: build the optimizer "
+                                           "first or pass trainable_variables")
+            self.build(trainable_variables)
+        tvs = list(trainable_variables) if trainable_variables is not None else \
+            list(self._trainable_variables)
+        grads = [None if g is None else (g if ops.is_tensor(g) else ops.convert_to_tensor(g))
+                 for g in grads]
+        finite = self.check_finite(grads)
+        touched = tvs + list(self.inner_optimizer.variables)
+        before = [ops.copy(as_value(v)) for v in touched]
+        scale = as_value(self.dynamic_scale)
+        self.inner_optimizer.apply(
+            [None if g is None else ops.divide(g, ops.cast(scale, g.dtype)) for g in grads],
+            trainable_variables=trainable_variables)
+        for v, old in zip(touched, before):
+            v.assign(ops.where(finite, as_value(v), old))
+        step = as_value(self.step_counter)
+        grow = ops.equal(step, self.dynamic_growth_steps - 1)
+        new_step = ops.where(ops.logical_and(finite, ops.logical_not(grow)),
+                             ops.add(step, 1), ops.zeros_like(step))
+        factor = ops.where(finite, ops.where(grow, 2.0, 1.0), 0.5)
+        self.step_counter.assign(new_step)
+        self.dynamic_scale.assign(ops.multiply(scale, ops.cast(factor, scale.dtype)))
+
+    def scale_loss(self, loss: Any) -> Any:
+        """``loss * dynamic_scale`` (the initial scale before the first build)."""
+        from .base import as_value
+
+        scale = as_value(self.dynamic_scale) if self.built else self.initial_scale
+        return ops.multiply(loss, scale)
+
+    def finalize_variable_values(self, var_list: Any) -> None:
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name,
+                "inner_optimizer": {"class_name": type(self.inner_optimizer).__name__,
+                                    "config": self.inner_optimizer.get_config()},
+                "initial_scale": self.initial_scale,
+                "dynamic_growth_steps": self.dynamic_growth_steps}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Any:
+        from tensorweave._serial import deserialize_with
+        from tensorweave.registries import registry
+
+        config = dict(config)
+        inner = deserialize_with(lambda c: registry("optimizers").get(c, instantiate=True),
+                                 config.pop("inner_optimizer"), custom_objects)
+        return cls(inner, **config)

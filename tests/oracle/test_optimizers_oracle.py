@@ -164,3 +164,49 @@ def test_schedule_in_optimizer(keras: Any, rng: np.random.Generator, close: Any)
     for a, b in zip(ours, theirs):
         close(a[0], b[0])
     _same_config(o.get_config(), k.get_config())
+
+
+@pytest.mark.parametrize("inner,kwargs", [("SGD", {"momentum": 0.9}), ("Adam", {})])
+def test_loss_scale_optimizer(keras: Any, rng: np.random.Generator, close: Any, inner: str,
+                              kwargs: dict) -> None:
+    """Finite steps grow the scale every ``dynamic_growth_steps``; a step with an inf
+    gradient is skipped and halves it; the state matches Keras's after every step."""
+    init = [rng.normal(size=(3, 2)).astype("float32"), rng.normal(size=(2,)).astype("float32")]
+    grads = [[rng.normal(size=v.shape).astype("float32") * 100 for v in init]
+             for _ in range(6)]
+    grads[2][1][0] = np.inf
+    grads[4][0][1, 1] = np.nan
+    o = tw.optimizers.LossScaleOptimizer(getattr(tw.optimizers, inner)(**kwargs),
+                                         initial_scale=8.0, dynamic_growth_steps=2)
+    variables = [tw.Variable(v) for v in init]
+    ours = []
+    for step in grads:
+        o.apply([np.asarray(g) for g in step], variables)
+        ours.append([v.numpy() for v in list(variables) + list(o.variables)])
+    # Keras's eager JAX apply leaks a tracer out of its cond: use its stateless form
+    k = keras.optimizers.LossScaleOptimizer(getattr(keras.optimizers, inner)(**kwargs),
+                                            initial_scale=8.0, dynamic_growth_steps=2)
+    kvars = [keras.Variable(v) for v in init]
+    k.build(kvars)
+    tv = [v.value for v in kvars]
+    ov = [v.value for v in k.variables]
+    theirs = []
+    for step in grads:
+        tv, ov = k.stateless_apply(ov, [np.asarray(g) for g in step], tv)
+        theirs.append([np.asarray(x) for x in list(tv) + list(ov)])
+    for var, value in zip(k.variables, ov):
+        var.assign(value)
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        assert len(a) == len(b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, rtol=1e-5, atol=1e-6, what=f"LSO({inner}) step {step} var {i}",
+                  check_dtype=False)
+    close(o.scale_loss(np.float32(2.0)), k.scale_loss(np.float32(2.0)), check_dtype=False)
+    ours_cfg, theirs_cfg = o.get_config(), k.get_config()
+    oi, ki = ours_cfg.pop("inner_optimizer"), theirs_cfg.pop("inner_optimizer")
+    assert oi["class_name"] == ki["class_name"]
+    _same_config(oi["config"], ki["config"])
+    ours_cfg.pop("name"), theirs_cfg.pop("name")
+    assert ours_cfg == theirs_cfg
+    back = tw.optimizers.LossScaleOptimizer.from_config(o.get_config())
+    assert type(back.inner_optimizer).__name__ == inner
