@@ -15,7 +15,7 @@ from tensorweave.plugin import hookimpl
 
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from .base import LearningRateNotSettableError, Optimizer
-from .extra import Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer
+from .extra import Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, ScheduleFreeAdamW
 from .schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -27,14 +27,14 @@ from .schedules import (
 )
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
-           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer",
+           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer", "ScheduleFreeAdamW",
            "LearningRateSchedule",
            "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
            "LearningRateNotSettableError"]
 
 _OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax, Lion, Lamb,
-               Adafactor, Ftrl)
+               Adafactor, Ftrl, ScheduleFreeAdamW)
 _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
               InverseTimeDecay, CosineDecay, CosineDecayRestarts)
 

@@ -11,7 +11,7 @@ from tensorweave import ops
 
 from .base import Optimizer, _check_number
 
-__all__ = ["Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer"]
+__all__ = ["Lion", "Lamb", "Adafactor", "Ftrl", "ScheduleFreeAdamW", "LossScaleOptimizer"]
 
 _BASE = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
          "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps", "name")
@@ -276,6 +276,71 @@ class Ftrl(Optimizer):
                 "l2_shrinkage_regularization_strength":
                     self.l2_shrinkage_regularization_strength,
                 "beta": self.beta}
+
+
+class ScheduleFreeAdamW(Optimizer):
+    """Schedule-free AdamW (Defazio et al., 2024): no learning-rate schedule needed. It
+    keeps the Adam iterate ``z`` (the ``momentum`` slot, starting at the variable) and an
+    equal-weight average ``x`` of it; the model's variable holds their interpolation
+    ``y = (1 - beta_1) z + beta_1 x``, recovered and updated each step. An optional
+    linear ``warmup_steps``."""
+
+    default_name = "schedule_free_adamw"
+
+    def __init__(self, learning_rate: Any = 0.0025, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8, warmup_steps: int = 0,
+                 weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**_base(locals()))
+        c = "ScheduleFreeAdamW"
+        self.beta_1 = _check_number(c, "beta_1", beta_1, lo=0.0, hi=1.0, lo_open=True,
+                                    hi_open=True)
+        self.beta_2 = _check_number(c, "beta_2", beta_2, lo=0.0, hi=1.0, hi_open=True)
+        self.epsilon = _check_number(c, "epsilon", epsilon, lo=0.0)
+        self.warmup_steps = int(_check_number(c, "warmup_steps", warmup_steps, lo=0))
+        self._momentums: list[Any] = []
+        self._velocities: list[Any] = []
+
+    def build(self, variables: Any) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            self._trainable_variables, ["momentum", "velocity"])
+        for z, var in zip(self._momentums, self._trainable_variables):
+            z.assign(ops.copy(var.value if hasattr(var, "value") else var))
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        from .base import as_value
+
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        t = _step(self, dtype)
+        if self.warmup_steps > 0:
+            lr = ops.multiply(lr, ops.minimum(ops.divide(t, float(self.warmup_steps)), 1.0))
+        i = self.variable_index(variable)
+        z, v = self._momentums[i], self._velocities[i]
+        z_old = as_value(z)
+        b1 = self.beta_1
+        bc2 = ops.subtract(1.0, ops.power(ops.cast(self.beta_2, dtype), t))
+        v.assign(ops.add(v, ops.multiply(ops.subtract(ops.square(gradient), v),
+                                         1.0 - self.beta_2)))
+        denom = ops.add(ops.sqrt(ops.divide(v, bc2)), self.epsilon)
+        z.assign(ops.subtract(z, ops.divide(ops.multiply(lr, gradient), denom)))
+        weight = ops.divide(1.0, t)
+        x_old = ops.divide(ops.subtract(as_value(variable), ops.multiply(z_old, 1.0 - b1)), b1)
+        x_new = ops.add(ops.multiply(ops.subtract(1.0, weight), x_old),
+                        ops.multiply(weight, z))
+        variable.assign(ops.add(ops.multiply(z, 1.0 - b1), ops.multiply(x_new, b1)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "warmup_steps": self.warmup_steps}
 
 
 class LossScaleOptimizer(Optimizer):

@@ -45,6 +45,8 @@ CASES = [
     ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01,
               "l2_regularization_strength": 0.02, "l2_shrinkage_regularization_strength": 0.01,
               "beta": 0.1, "learning_rate_power": -0.7}),
+    ("ScheduleFreeAdamW", {}),
+    ("ScheduleFreeAdamW", {"warmup_steps": 3, "weight_decay": 0.01, "learning_rate": 0.01}),
 ]
 
 
