@@ -15,7 +15,7 @@ from tensorweave.plugin import hookimpl
 
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from .base import LearningRateNotSettableError, Optimizer
-from .extra import Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, ScheduleFreeAdamW
+from .extra import Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon, ScheduleFreeAdamW
 from .schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -27,14 +27,15 @@ from .schedules import (
 )
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
-           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer", "ScheduleFreeAdamW",
+           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer",
+           "ScheduleFreeAdamW", "Muon",
            "LearningRateSchedule",
            "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
            "LearningRateNotSettableError"]
 
 _OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax, Lion, Lamb,
-               Adafactor, Ftrl, ScheduleFreeAdamW)
+               Adafactor, Ftrl, ScheduleFreeAdamW, Muon)
 _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
               InverseTimeDecay, CosineDecay, CosineDecayRestarts)
 

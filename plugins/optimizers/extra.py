@@ -11,7 +11,8 @@ from tensorweave import ops
 
 from .base import Optimizer, _check_number
 
-__all__ = ["Lion", "Lamb", "Adafactor", "Ftrl", "ScheduleFreeAdamW", "LossScaleOptimizer"]
+__all__ = ["Lion", "Lamb", "Adafactor", "Ftrl", "ScheduleFreeAdamW", "Muon",
+           "LossScaleOptimizer"]
 
 _BASE = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
          "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps", "name")
@@ -341,6 +342,142 @@ class ScheduleFreeAdamW(Optimizer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "warmup_steps": self.warmup_steps}
+
+
+class Muon(Optimizer):
+    """Muon (Jordan et al., 2024): 2-d weights take a momentum step orthogonalised by
+    ``ns_steps`` Newton-Schulz iterations (coefficients ``muon_a/b/c``) and scaled by
+    ``rms_rate * sqrt(max(rows, cols))``; other variables (not 2-d, embeddings unless
+    ``exclude_embeddings=False``, paths matching ``exclude_layers``) take AdamW steps at
+    ``learning_rate * adam_lr_ratio`` with ``adam_weight_decay``."""
+
+    default_name = "muon"
+
+    def __init__(self, learning_rate: Any = 0.001, adam_beta_1: float = 0.9,
+                 adam_beta_2: float = 0.999, adam_weight_decay: float = 0.004,
+                 epsilon: float = 1e-7, weight_decay: float | None = 0.004,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None, name: str | None = None,
+                 exclude_layers: Any = None, exclude_embeddings: bool = True,
+                 muon_a: float = 3.4445, muon_b: float = -4.775, muon_c: float = 2.0315,
+                 adam_lr_ratio: float = 1, momentum: float = 0.95, ns_steps: int = 5,
+                 nesterov: bool = True, rms_rate: float | None = 0.2, **kwargs: Any) -> None:
+        super().__init__(**_base(locals()))
+        c = "Muon"
+        self.adam_beta_1 = _check_number(c, "adam_beta_1", adam_beta_1, lo=0.0, hi=1.0,
+                                         hi_open=True)
+        self.adam_beta_2 = _check_number(c, "adam_beta_2", adam_beta_2, lo=0.0, hi=1.0,
+                                         hi_open=True)
+        self.adam_weight_decay = _check_number(c, "adam_weight_decay", adam_weight_decay,
+                                               lo=0.0, allow_none=True)
+        self.epsilon = _check_number(c, "epsilon", epsilon, lo=0.0)
+        self.muon_a, self.muon_b, self.muon_c = muon_a, muon_b, muon_c
+        self.adam_lr_ratio = adam_lr_ratio
+        self.momentum = _check_number(c, "momentum", momentum, lo=0.0, hi=1.0)
+        self.ns_steps = int(_check_number(c, "ns_steps", ns_steps, lo=0))
+        self.nesterov = bool(nesterov)
+        self.exclude_embeddings = bool(exclude_embeddings)
+        self.exclude_layers = list(exclude_layers or [])
+        self.rms_rate = rms_rate
+        self.momentums: list[Any] = []
+        self.adam_velocities: list[Any] = []
+
+    def _should_use_adamw(self, variable: Any) -> bool:
+        import re
+
+        if len(variable.shape) != 2:
+            return True
+        path = str(getattr(variable, "path", getattr(variable, "name", "")))
+        if self.exclude_embeddings and "embedding" in path.lower():
+            return True
+        return any(re.search(k, path) for k in self.exclude_layers)
+
+    def build(self, variables: Any) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums, self.adam_velocities = [], []
+        for var in self._trainable_variables:
+            self.momentums.append(self.add_variable_from_reference(var, "momentum"))
+            self.adam_velocities.append(self.add_variable_from_reference(var, "velocity")
+                                        if self._should_use_adamw(var) else None)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        i = self.variable_index(variable)
+        m, v = self.momentums[i], self.adam_velocities[i]
+        if v is not None:
+            self._adamw_step(gradient, variable, ops.multiply(learning_rate,
+                                                              self.adam_lr_ratio), m, v)
+        else:
+            self._muon_step(gradient, variable, learning_rate, m)
+
+    def _muon_step(self, gradient: Any, variable: Any, lr: Any, m: Any) -> None:
+        m.assign(ops.add(m, ops.add(gradient, ops.multiply(m, self.momentum - 1.0))))
+        g = ops.add(gradient, ops.multiply(m, self.momentum)) if self.nesterov else m
+        update = ops.multiply(ops.cast(lr, variable.dtype),
+                              self._newton_schulz5(g, self.ns_steps))
+        if self.rms_rate is not None:
+            rows, cols = update.shape[0], update.shape[1]
+            update = ops.multiply(update, float(max(rows, cols)) ** 0.5 * self.rms_rate)
+        variable.assign(ops.subtract(variable, update))
+
+    def _adamw_step(self, gradient: Any, variable: Any, learning_rate: Any, m: Any,
+                    v: Any) -> None:
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        t = _step(self, dtype)
+        b1p = ops.power(ops.cast(self.adam_beta_1, dtype), t)
+        b2p = ops.power(ops.cast(self.adam_beta_2, dtype), t)
+        alpha = ops.divide(ops.multiply(lr, ops.sqrt(ops.subtract(1.0, b2p))),
+                           ops.subtract(1.0, b1p))
+        m.assign(ops.add(m, ops.multiply(ops.subtract(gradient, m), 1.0 - self.adam_beta_1)))
+        v.assign(ops.add(v, ops.multiply(ops.subtract(ops.square(gradient), v),
+                                         1.0 - self.adam_beta_2)))
+        variable.assign(ops.subtract(variable, ops.divide(ops.multiply(m, alpha),
+                                                          ops.add(ops.sqrt(v), self.epsilon))))
+
+    @staticmethod
+    def _t(x: Any) -> Any:
+        order = list(range(len(x.shape)))
+        order[-2], order[-1] = order[-1], order[-2]
+        return ops.transpose(x, order)
+
+    def _newton_schulz5(self, x: Any, steps: int) -> Any:
+        """The quintic Newton-Schulz iteration towards the orthogonal factor of ``x``."""
+        a, b, c = self.muon_a, self.muon_b, self.muon_c
+        tall = x.shape[-2] > x.shape[-1]
+        if tall:
+            x = self._t(x)
+        norm = ops.sqrt(ops.sum(ops.square(x), axis=(-2, -1), keepdims=True))
+        x = ops.divide(x, ops.add(norm, 1e-7))
+        for _ in range(steps):
+            xxt = ops.matmul(x, self._t(x))
+            poly = ops.add(ops.multiply(xxt, b), ops.multiply(ops.matmul(xxt, xxt), c))
+            x = ops.add(ops.multiply(x, a), ops.matmul(poly, x))
+        return self._t(x) if tall else x
+
+    def _apply_weight_decay(self, variables: Any, lr: Any) -> None:
+        for var in variables:
+            if not self._use_weight_decay(var):
+                continue
+            wd = self.adam_weight_decay if self._should_use_adamw(var) else self.weight_decay
+            if wd is None:
+                continue
+            var.assign(ops.subtract(var, ops.multiply(ops.multiply(var, float(wd)),
+                                                      ops.cast(lr, var.dtype))))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "adam_beta_1": self.adam_beta_1,
+                "adam_beta_2": self.adam_beta_2, "epsilon": self.epsilon,
+                "exclude_layers": self.exclude_layers, "muon_a": self.muon_a,
+                "muon_b": self.muon_b, "muon_c": self.muon_c,
+                "adam_lr_ratio": self.adam_lr_ratio, "momentum": self.momentum,
+                "ns_steps": self.ns_steps, "nesterov": self.nesterov,
+                "exclude_embeddings": self.exclude_embeddings,
+                "adam_weight_decay": self.adam_weight_decay, "rms_rate": self.rms_rate}
 
 
 class LossScaleOptimizer(Optimizer):

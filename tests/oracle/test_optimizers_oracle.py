@@ -47,6 +47,9 @@ CASES = [
               "beta": 0.1, "learning_rate_power": -0.7}),
     ("ScheduleFreeAdamW", {}),
     ("ScheduleFreeAdamW", {"warmup_steps": 3, "weight_decay": 0.01, "learning_rate": 0.01}),
+    ("Muon", {}),
+    ("Muon", {"nesterov": False, "rms_rate": None, "adam_lr_ratio": 0.5, "ns_steps": 3,
+              "weight_decay": None}),
 ]
 
 
