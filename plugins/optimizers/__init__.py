@@ -15,7 +15,17 @@ from tensorweave.plugin import hookimpl
 
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from .base import LearningRateNotSettableError, Optimizer
-from .extra import Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon, ScheduleFreeAdamW
+from .extra import (
+    Adafactor,
+    Ftrl,
+    Lamb,
+    Lion,
+    LossScaleOptimizer,
+    MultiOptimizer,
+    Muon,
+    OptimizerMap,
+    ScheduleFreeAdamW,
+)
 from .schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -28,7 +38,7 @@ from .schedules import (
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
            "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer",
-           "ScheduleFreeAdamW", "Muon",
+           "ScheduleFreeAdamW", "Muon", "MultiOptimizer", "OptimizerMap",
            "LearningRateSchedule",
            "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
@@ -44,6 +54,8 @@ _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, Po
 def register_optimizers(register: Any) -> None:
     register(Optimizer)
     register(LossScaleOptimizer)
+    register(MultiOptimizer)
+    register(OptimizerMap)
     for cls in _OPTIMIZERS:
         register(cls, aliases=(cls.__name__.lower(),))
 

@@ -5,6 +5,7 @@ accumulation, state saving)."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from tensorweave import ops
@@ -12,7 +13,7 @@ from tensorweave import ops
 from .base import Optimizer, _check_number
 
 __all__ = ["Lion", "Lamb", "Adafactor", "Ftrl", "ScheduleFreeAdamW", "Muon",
-           "LossScaleOptimizer"]
+           "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap"]
 
 _BASE = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
          "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps", "name")
@@ -622,3 +623,248 @@ class LossScaleOptimizer(Optimizer):
         inner = deserialize_with(lambda c: registry("optimizers").get(c, instantiate=True),
                                  config.pop("inner_optimizer"), custom_objects)
         return cls(inner, **config)
+
+
+class OptimizerMap(MutableMapping):
+    """Which optimizer trains which variable: keys are variable paths or regular
+    expressions matched in full against them (``"dense_1/.*"``); a variable no key
+    matches gets ``default_optimizer``. Calling the map with a variable gives its
+    optimizer (what :class:`MultiOptimizer` does)."""
+
+    def __init__(self, default_optimizer: Any, optimizer_map: dict | None = None) -> None:
+        from tensorweave.errors import InvalidArgumentError, describe
+
+        if not isinstance(default_optimizer, Optimizer):
+            raise InvalidArgumentError(describe("OptimizerMap", "default_optimizer",
+                                                "an Optimizer",
+                                                type(default_optimizer).__name__))
+        if optimizer_map is not None and not isinstance(optimizer_map, dict):
+            raise InvalidArgumentError(describe("OptimizerMap", "optimizer_map",
+                                                "a dict of path pattern -> Optimizer",
+                                                type(optimizer_map).__name__))
+        self._default_optimizer = default_optimizer
+        self._optimizer_map: dict[str, Any] = {}
+        for key, opt in (optimizer_map or {}).items():
+            self[key] = opt
+
+    @property
+    def default_optimizer(self) -> Any:
+        return self._default_optimizer
+
+    def __getitem__(self, key: str) -> Any:
+        import re
+
+        if key in self._optimizer_map:
+            return self._optimizer_map[key]
+        hits = [p for p in self._optimizer_map if re.fullmatch(p, key)]
+        if len(hits) > 1:
+            from tensorweave.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(f"OptimizerMap: variable {key!r} matches several "
+                                       f"patterns {hits}; exactly one may match")
+        return self._optimizer_map[hits[0]] if hits else self._default_optimizer
+
+    def __setitem__(self, key: str, optimizer: Any) -> None:
+        from tensorweave.errors import InvalidArgumentError, describe
+
+        if key in self._optimizer_map:
+            raise InvalidArgumentError(describe("OptimizerMap", "key", "a new key",
+                                                f"{key!r}, already mapped"))
+        if not isinstance(key, str):
+            raise InvalidArgumentError(describe("OptimizerMap", "key", "a string",
+                                                repr(key)))
+        if not isinstance(optimizer, Optimizer) or isinstance(
+                optimizer, (LossScaleOptimizer, MultiOptimizer)):
+            raise InvalidArgumentError(describe(
+                "OptimizerMap", "optimizer",
+                "an Optimizer (not a LossScaleOptimizer or MultiOptimizer)",
+                type(optimizer).__name__))
+        self._optimizer_map[key] = optimizer
+
+    def __delitem__(self, key: str) -> None:
+        del self._optimizer_map[key]
+
+    def __len__(self) -> int:
+        return len(self._optimizer_map)
+
+    def __iter__(self) -> Any:
+        return iter(self._optimizer_map)
+
+    def __call__(self, variable: Any) -> Any:
+        return self[str(getattr(variable, "path", getattr(variable, "name", "")))]
+
+    def get_config(self) -> dict[str, Any]:
+        def ser(o: Any) -> dict[str, Any]:
+            return {"class_name": type(o).__name__, "config": o.get_config()}
+
+        return {"default_optimizer": ser(self._default_optimizer),
+                "optimizer_map": {k: ser(v) for k, v in self._optimizer_map.items()}}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> OptimizerMap:
+        from tensorweave._serial import deserialize_with
+        from tensorweave.registries import registry
+
+        def de(c: Any) -> Any:
+            return deserialize_with(lambda x: registry("optimizers").get(x), c,
+                                    custom_objects)
+
+        return cls(de(config["default_optimizer"]),
+                   {k: de(v) for k, v in (config.get("optimizer_map") or {}).items()})
+
+
+class MultiOptimizer(Optimizer):
+    """Train different variables with different optimizers: ``optimizer_map`` (an
+    :class:`OptimizerMap`, or any callable ``variable -> Optimizer``) picks each
+    variable's optimizer; each inner optimizer is built on and updates its own
+    variables. ``variables`` are this optimizer's own (iterations, learning rate) then
+    each inner optimizer's, in order."""
+
+    default_name = "multi_optimizer"
+
+    def __init__(self, optimizer_map: Any, loss_scale_factor: float | None = None,
+                 name: str | None = None) -> None:
+        self._inner_optimizers: list[Any] = []
+        super().__init__(learning_rate=0.0, loss_scale_factor=loss_scale_factor, name=name)
+        self._optimizer_map = optimizer_map
+        if hasattr(optimizer_map, "values"):
+            for opt in optimizer_map.values():
+                if not any(opt is o for o in self._inner_optimizers):
+                    opt.loss_scale_factor = loss_scale_factor
+                    self._inner_optimizers.append(opt)
+        default = getattr(optimizer_map, "default_optimizer", None)
+        if default is not None and not any(default is o for o in self._inner_optimizers):
+            default.loss_scale_factor = loss_scale_factor
+            self._inner_optimizers.append(default)
+
+    @property
+    def loss_scale_factor(self) -> Any:
+        return getattr(self, "_loss_scale_factor", None)
+
+    @loss_scale_factor.setter
+    def loss_scale_factor(self, value: Any) -> None:
+        self._loss_scale_factor = value
+        for opt in getattr(self, "_inner_optimizers", ()):
+            opt.loss_scale_factor = value
+
+    def build(self, variables: Any) -> None:
+        from tensorweave.errors import InvalidArgumentError, describe
+
+        if self.built:
+            return
+        variables = list(variables)
+        self._var_to_optimizer_idx: dict[int, int] = {}
+        groups: list[list[Any]] = [[] for _ in self._inner_optimizers]
+        for var in variables:
+            opt = self._optimizer_map(var)
+            if not isinstance(opt, Optimizer) or isinstance(opt, (LossScaleOptimizer,
+                                                                  MultiOptimizer)):
+                raise InvalidArgumentError(describe(
+                    "MultiOptimizer", "optimizer_map",
+                    "an Optimizer (not a LossScaleOptimizer or MultiOptimizer) for every "
+                    "variable", f"{type(opt).__name__} for {getattr(var, 'path', var)!r}"))
+            idx = next((i for i, o in enumerate(self._inner_optimizers) if o is opt), None)
+            if idx is None:
+                opt.loss_scale_factor = self.loss_scale_factor
+                self._inner_optimizers.append(opt)
+                groups.append([])
+                idx = len(self._inner_optimizers) - 1
+            self._var_to_optimizer_idx[id(var)] = idx
+            groups[idx].append(var)
+        for opt, group in zip(self._inner_optimizers, groups):
+            if group:
+                opt.build(group)
+        super().build(variables)
+
+    @property
+    def optimizers(self) -> list[Any]:
+        return list(self._inner_optimizers)
+
+    @property
+    def variables(self) -> list[Any]:
+        out = list(self._variables)
+        for opt in self._inner_optimizers:
+            out.extend(opt.variables)
+        return out
+
+    @property
+    def learning_rate(self) -> Any:
+        raise AttributeError("MultiOptimizer has no single learning rate; use those of its "
+                             "optimizers (multi_optimizer.optimizers)")
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        if not getattr(self, "_inner_optimizers", None) and self._learning_rate is None:
+            Optimizer.learning_rate.fset(self, value)  # type: ignore[attr-defined]
+            return
+        raise AttributeError("MultiOptimizer has no single learning rate; set those of its "
+                             "optimizers (multi_optimizer.optimizers)")
+
+    def apply(self, grads: Any, trainable_variables: Any = None) -> None:
+        from tensorweave.errors import InvalidArgumentError
+
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise InvalidArgumentError("MultiOptimizer.apply: build the optimizer first "
+                                           "or pass trainable_variables")
+            trainable_variables = self._trainable_variables
+        trainable_variables = list(trainable_variables)
+        if not self.built:
+            self.build(trainable_variables)
+        if len(grads) != len(self._trainable_variables):
+            raise InvalidArgumentError(f"MultiOptimizer.apply: {len(grads)} gradients for "
+                                       f"{len(self._trainable_variables)} variables")
+        groups: list[list[tuple[Any, Any]]] = [[] for _ in self._inner_optimizers]
+        for g, v in zip(grads, trainable_variables):
+            groups[self._var_to_optimizer_idx[id(v)]].append((g, v))
+        for opt, pairs in zip(self._inner_optimizers, groups):
+            if pairs:
+                opt.apply([g for g, _ in pairs], [v for _, v in pairs])
+        self._iterations.assign(ops.add(self._iterations, 1))
+
+    def finalize_variable_values(self, var_list: Any) -> None:
+        groups: list[list[Any]] = [[] for _ in self._inner_optimizers]
+        for v in var_list:
+            groups[self._var_to_optimizer_idx[id(v)]].append(v)
+        for opt, group in zip(self._inner_optimizers, groups):
+            if group:
+                opt.finalize_variable_values(group)
+
+    def save_own_variables(self, store: dict) -> None:
+        for i, v in enumerate(self.variables):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store: dict) -> None:
+        from tensorweave.errors import SerializationError
+
+        variables = self.variables
+        if len(store) != len(variables):
+            raise SerializationError(f"MultiOptimizer {self.name!r}: the store holds "
+                                     f"{len(store)} variables, the optimizer "
+                                     f"{len(variables)} (build it first)")
+        for i, v in enumerate(variables):
+            v.assign(store[str(i)])
+
+    def get_weights(self) -> list[Any]:
+        return [v.numpy() for v in self.variables]
+
+    def set_weights(self, weights: Any) -> None:
+        self.load_own_variables({str(i): w for i, w in enumerate(weights)})
+
+    def get_config(self) -> dict[str, Any]:
+        om = self._optimizer_map
+        om_cfg = ({"class_name": "OptimizerMap", "config": om.get_config()}
+                  if isinstance(om, OptimizerMap) else None)
+        return {"optimizer_map": om_cfg, "loss_scale_factor": self.loss_scale_factor,
+                "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Any:
+        config = dict(config)
+        om = config.pop("optimizer_map")
+        if isinstance(om, dict):
+            om = OptimizerMap.from_config(om.get("config", om), custom_objects)
+        return cls(om, **config)

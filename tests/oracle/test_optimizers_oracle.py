@@ -215,3 +215,40 @@ def test_loss_scale_optimizer(keras: Any, rng: np.random.Generator, close: Any, 
     assert ours_cfg == theirs_cfg
     back = tw.optimizers.LossScaleOptimizer.from_config(o.get_config())
     assert type(back.inner_optimizer).__name__ == inner
+
+
+def test_multi_optimizer(keras: Any, rng: np.random.Generator, close: Any) -> None:
+    """Variables routed by path pattern to their optimizers; state and config as Keras."""
+    init = {"dense/kernel": rng.normal(size=(3, 2)).astype("float32"),
+            "dense/bias": rng.normal(size=(2,)).astype("float32"),
+            "head/kernel": rng.normal(size=(2, 2)).astype("float32")}
+    grads = [[rng.normal(size=v.shape).astype("float32") for v in init.values()]
+             for _ in range(STEPS)]
+    results = []
+    for lib in (tw, keras):
+        variables = [lib.Variable(v, name=k.split("/")[1]) for k, v in init.items()]
+        for var, path in zip(variables, init):
+            if lib is tw:
+                var.path = path
+            else:
+                var._path = path
+        omap = lib.optimizers.OptimizerMap(lib.optimizers.SGD(0.1, momentum=0.5),
+                                           {"head/.*": lib.optimizers.Adam(0.01)})
+        opt = lib.optimizers.MultiOptimizer(omap)
+        hist = []
+        for step in grads:
+            opt.apply([np.asarray(g) for g in step], variables)
+            hist.append([np.asarray(v.numpy() if lib is tw else v.value)
+                         for v in list(variables) + list(opt.variables)])
+        results.append((hist, opt))
+    (ours, o), (theirs, k) = results
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        assert len(a) == len(b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, rtol=1e-5, atol=1e-6, what=f"MultiOptimizer step {step} var {i}",
+                  check_dtype=False)
+    assert [type(x).__name__ for x in o.optimizers] == [type(x).__name__ for x in k.optimizers]
+    back = tw.optimizers.MultiOptimizer.from_config(o.get_config())
+    assert [type(x).__name__ for x in back.optimizers] == ["Adam", "SGD"]
+    with pytest.raises(AttributeError):
+        o.learning_rate  # noqa: B018  (the access itself must fail, as in Keras)
