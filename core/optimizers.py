@@ -6,6 +6,7 @@ from typing import Any
 
 from . import schedules  # noqa: F401
 from ._namespace import make_get, namespace
+from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("optimizers", globals())
 _get = make_get("optimizers", instantiate=True)
@@ -16,9 +17,11 @@ def get(identifier: Any) -> Any:
     return _get(identifier)
 
 
-def serialize(obj: Any) -> Any:
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+def serialize(optimizer: Any) -> Any:
+    """``{"class_name", "config"}`` of an optimizer."""
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
-def deserialize(config: Any) -> Any:
-    return get(config)
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The optimizer back from :func:`serialize`'s output (``custom_objects`` first)."""
+    return deserialize_with(get, config, custom_objects)

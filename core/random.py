@@ -66,6 +66,7 @@ from .shapes import check_shape, normalize_axis
 __all__ = [
     "SeedGenerator", "set_seed", "global_seed_generator", "draw_key", "philox4x32",
     "uniform", "normal", "truncated_normal", "randint", "dropout", "shuffle", "categorical",
+    "gamma", "beta", "binomial",
 ]
 
 #: A Philox word: a Python int (the same for every element; the arithmetic then runs in
@@ -783,3 +784,174 @@ def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any =
         scores = ops.add(ops.reshape(g, shape),
                          ops.reshape(ops.cast(lg, _dt.float64), (b, 1, k)))
         return ops.cast(ops.argmax(scores, axis=-1), d)
+
+
+# ==== gamma, beta, binomial ====================================================================
+#: Marsaglia-Tsang proposals per gamma draw: each is accepted with probability >= 0.95
+#: (shape >= 1), so all ten fail with probability < 1e-13; the draw is then the mean.
+_GAMMA_ROUNDS = 10
+_INV_LN2 = 1.0 / math.log(2.0)
+
+
+def _exp(x: Any) -> Any:
+    """``exp`` of float64 ``x <= 0`` from exact arithmetic: ``x = k ln 2 + r`` with
+    ``|r| <= ln2 / 2`` (two-part ``ln 2``), ``exp(r)`` by its Taylor series and ``2**k``
+    as a product of exact powers of two chosen by the bits of ``-k`` (down to 2**-1100,
+    below which the result is 0)."""
+    k = ops.floor(ops.add(ops.multiply(x, _INV_LN2), 0.5))
+    k = ops.maximum(k, -1100.0)
+    r = ops.subtract(ops.subtract(x, ops.multiply(k, _LN2_HI)), ops.multiply(k, _LN2_LO))
+    er = _horner(r, _EXP_COEFFS)
+    m = ops.neg(k)  # 0 .. 1100
+    p = ops.ones_like(x)
+    for b in range(11):
+        q = ops.floor(ops.multiply(m, 2.0 ** -b))
+        bit = ops.subtract(q, ops.multiply(ops.floor(ops.multiply(q, 0.5)), 2.0))
+        p = ops.where(ops.equal(bit, 1.0), ops.multiply(p, 2.0 ** -(2 ** b)), p)
+    return ops.where(ops.less(x, -745.2), ops.zeros_like(x), ops.multiply(er, p))
+
+
+def _positive_param(value: Any, shape: tuple[int, ...], where: str, arg: str) -> Any:
+    """A Python number or a concrete tensor broadcastable to ``shape``, all > 0, as a flat
+    float64 tensor of ``prod(shape)`` values."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not value > 0 or not math.isfinite(value):
+            raise InvalidArgumentError(describe(where, arg, "a finite number > 0", value))
+        return ops.full((_size(shape),), float(value), _dt.float64)
+    t = _tensor_arg(value, where)
+    if ops.is_symbolic(t):
+        raise InvalidArgumentError(describe(where, arg, "a number or a concrete tensor",
+                                            "a symbolic tensor"))
+    try:
+        t = ops.broadcast_to(ops.cast(t, _dt.float64), shape)
+    except Exception:  # noqa: BLE001  (any broadcast failure is this argument's error)
+        raise ShapeError(describe(where, arg, f"a shape broadcastable to {shape}",
+                                  tuple(t.shape))) from None
+    if not bool(ops.all(ops.greater(t, 0.0))):
+        raise InvalidArgumentError(describe(where, arg, "values > 0", "some <= 0"))
+    return ops.reshape(t, (-1,))
+
+
+def _std_gamma(key: tuple[Word, Word], alpha: Any, where: str) -> Any:
+    """Gamma(alpha, 1) draws for a flat float64 ``alpha`` (Marsaglia & Tsang, 2000).
+
+    ``d = a - 1/3``, ``c = 1/sqrt(9d)``; a proposal ``d (1 + c z)**3`` (``z`` normal) is
+    accepted when ``log u < z**2/2 + d - d v + d log v``. Each value gets a fixed number of
+    proposals and keeps the first accepted one (no data-dependent loop, so every backend
+    computes the same bits). Shapes ``a < 1`` draw Gamma(a + 1) and multiply by
+    ``u**(1/a)``."""
+    n = alpha.shape[0]
+    rounds = _GAMMA_ROUNDS
+    small = ops.less(alpha, 1.0)
+    a = ops.where(small, ops.add(alpha, 1.0), alpha)
+    d = ops.subtract(a, 1.0 / 3.0)
+    c = ops.divide(1.0, ops.sqrt(ops.multiply(d, 9.0)))
+    k1 = _advance(*key)
+    k2 = _advance(*k1)
+    z = ops.reshape(_std_normal(key, rounds * n, 53, where), (rounds, n))
+    u = ops.subtract(1.0, ops.reshape(_unit(k1, rounds * n, 53, where), (rounds, n)))
+    w = ops.add(1.0, ops.multiply(c, z))
+    v = ops.multiply(ops.multiply(w, w), w)
+    pos = ops.greater(v, 0.0)
+    log_v = _log(ops.where(pos, v, ops.ones_like(v)), up=(4, 2, 1))
+    rhs = ops.add(ops.add(ops.multiply(ops.multiply(z, z), 0.5), d),
+                  ops.multiply(d, ops.subtract(log_v, v)))
+    ok = ops.logical_and(pos, ops.less(_log(u), rhs))
+    first = ops.argmax(ops.cast(ok, _dt.int32), axis=0)
+    dv = ops.multiply(d, v)
+    picked = ops.squeeze(ops.take_along_axis(dv, ops.expand_dims(first, 0), axis=0), 0)
+    any_ok = ops.any(ok, axis=0)
+    g = ops.where(any_ok, picked, a)
+    u3 = ops.subtract(1.0, _unit(k2, n, 53, where))  # (0, 1]
+    boost = _exp(ops.divide(_log(u3), ops.where(small, alpha, ops.ones_like(alpha))))
+    return ops.where(small, ops.multiply(g, boost), g)
+
+
+def gamma(shape: Any, alpha: Any, dtype: Any = None, seed: Any = None) -> Any:
+    """Gamma draws of shape ``alpha`` (scale 1); ``alpha`` a number or a tensor
+    broadcastable to ``shape``. Mean ``alpha``, variance ``alpha``."""
+    where = "gamma"
+    dtype = _float_dtype(dtype, where)
+    shape = _static_shape(shape, where)
+    a = _positive_param(alpha, shape, where, "alpha")
+    key = _draw_words(seed, where)
+    if _size(shape) == 0:
+        return ops.zeros(shape, dtype)
+    with _on_backend_of(a):
+        return ops.cast(ops.reshape(_std_gamma(key, a, where), shape), dtype)
+
+
+def beta(shape: Any, alpha: Any, beta: Any, dtype: Any = None, seed: Any = None) -> Any:
+    """Beta(``alpha``, ``beta``) draws in ``[0, 1]`` as ``X / (X + Y)`` of two independent
+    gamma draws (``X`` of shape ``alpha``, ``Y`` of shape ``beta``)."""
+    where = "beta"
+    dtype = _float_dtype(dtype, where)
+    shape = _static_shape(shape, where)
+    a = _positive_param(alpha, shape, where, "alpha")
+    b = _positive_param(beta, shape, where, "beta")
+    key = _draw_words(seed, where)
+    if _size(shape) == 0:
+        return ops.zeros(shape, dtype)
+    key_y = _advance(*_advance(*_advance(*key)))  # past the keys X's draw uses
+    with _on_backend_of(a):
+        x = _std_gamma(key, a, where)
+        y = _std_gamma(key_y, b, where)
+        return ops.cast(ops.reshape(ops.divide(x, ops.add(x, y)), shape), dtype)
+
+
+#: the largest ``counts`` :func:`binomial` draws (it sums one Bernoulli per trial)
+MAX_BINOMIAL_COUNT = 1 << 14
+
+
+def binomial(shape: Any, counts: Any, probabilities: Any, dtype: Any = None,
+             seed: Any = None) -> Any:
+    """Binomial draws: the number of successes in ``counts`` trials of success
+    probability ``probabilities`` (numbers or tensors broadcastable to ``shape``),
+    returned as ``dtype`` (float32 by default, as Keras).
+
+    Exact: the sum of ``counts`` Bernoulli trials, each ``u < p`` with ``u`` of 32 random
+    bits; the work is ``prod(shape) * max(counts)``, so counts are limited to
+    :data:`MAX_BINOMIAL_COUNT`."""
+    where = "binomial"
+    d = _float_dtype(dtype, where) if dtype is None or _canon(dtype, where).is_floating \
+        else _canon(dtype, where)
+    shape = _static_shape(shape, where)
+    n_el = _size(shape)
+
+    def flat(value: Any, arg: str) -> Any:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return ops.full((n_el,), float(value), _dt.float64)
+        t = _tensor_arg(value, where)
+        if ops.is_symbolic(t):
+            raise InvalidArgumentError(describe(where, arg, "a number or a concrete tensor",
+                                                "a symbolic tensor"))
+        try:
+            return ops.reshape(ops.broadcast_to(ops.cast(t, _dt.float64), shape), (-1,))
+        except Exception:  # noqa: BLE001
+            raise ShapeError(describe(where, arg, f"a shape broadcastable to {shape}",
+                                      tuple(t.shape))) from None
+
+    cnt = flat(counts, "counts")
+    p = flat(probabilities, "probabilities")
+    key = _draw_words(seed, where)
+    if n_el == 0:
+        return ops.zeros(shape, d)
+    if not bool(ops.all(ops.logical_and(ops.greater_equal(p, 0.0), ops.less_equal(p, 1.0)))):
+        raise InvalidArgumentError(describe(where, "probabilities", "values in [0, 1]",
+                                            "some outside"))
+    if not bool(ops.all(ops.logical_and(ops.greater_equal(cnt, 0.0),
+                                        ops.equal(ops.floor(cnt), cnt)))):
+        raise InvalidArgumentError(describe(where, "counts", "non-negative integers",
+                                            "other values"))
+    top = int(float(ops.max(cnt)))
+    if top > MAX_BINOMIAL_COUNT:
+        raise InvalidArgumentError(describe(where, "counts",
+                                            f"at most {MAX_BINOMIAL_COUNT} trials", top))
+    if top == 0:
+        return ops.zeros(shape, d)
+    with _on_backend_of(cnt):
+        u = ops.reshape(_unit(key, top * n_el, 32, where), (top, n_el))
+        trial = ops.reshape(ops.arange(top, dtype=_dt.float64), (top, 1))
+        hit = ops.logical_and(ops.less(u, p), ops.less(trial, cnt))
+        total = ops.sum(ops.cast(hit, _dt.float64), axis=0)
+        return ops.cast(ops.reshape(total, shape), d)

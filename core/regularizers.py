@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._namespace import make_get, make_serializers, namespace
+from ._serial import deserialize_with
 
 __getattr__, __dir__ = namespace("regularizers", globals())
 get = make_get("regularizers", instantiate=True)
-serialize, deserialize = make_serializers("regularizers", get)
+_serialize = make_serializers("regularizers", get)[0]
+
+
+def serialize(regularizer: Any) -> Any:
+    """``{"class_name", "config"}`` of an object; a plain function's registered name."""
+    return _serialize(regularizer)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The object back from :func:`serialize`'s output (or a name); ``custom_objects``
+    maps names to user classes/functions and is consulted first."""
+    return deserialize_with(get, config, custom_objects)

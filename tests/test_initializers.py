@@ -226,9 +226,11 @@ def test_config_round_trip(obj):
 
 
 def test_preset_config_is_seed_only():
-    assert I.GlorotUniform(seed=4).get_config() == {"seed": 4}
+    assert I.GlorotUniform(seed=4).get_config() == {"seed": 4, "input_axes": None,
+                                                    "output_axes": None}
     assert I.VarianceScaling().get_config() == {
-        "scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": None}
+        "scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": None,
+        "input_axes": None, "output_axes": None}
 
 
 def test_invalid_arguments_raise_named_errors():

@@ -528,8 +528,10 @@ def test_keras_config_keys_at_their_off_value_load():
                             "ema_overwrite_frequency": None, "loss_scale_factor": None,
                             "gradient_accumulation_steps": None, "name": "adam"})
     assert opt.learning_rate == 0.01
-    with pytest.raises(InvalidArgumentError, match="use_ema"):
-        Adam(use_ema=True)
+    with pytest.raises(InvalidArgumentError, match="ema_momentum"):
+        Adam(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(InvalidArgumentError, match="gradient_accumulation_steps"):
+        Adam(gradient_accumulation_steps=1)
 
 
 # ---- registry and errors ---------------------------------------------------------------------
@@ -610,7 +612,8 @@ def test_variables_order_iterations_first():
     assert vs[0] is opt.iterations and vs[0].dtype == tw.int64
     assert vs[1] is opt._learning_rate and vs[1].dtype == tw.float32
     assert len(vs) == 2 + 3 * len(variables)
-    assert [tuple(v.shape) for v in vs[2:]] == [(3,), (2, 2)] * 3
+    # Keras's order: momentum and velocity interleaved per variable, then velocity_hat
+    assert [tuple(v.shape) for v in vs[2:]] == [(3,), (3,), (2, 2), (2, 2), (3,), (2, 2)]
     assert all(not v.trainable for v in vs)
     assert all(a is b for a, b in zip(opt.variables, vs))  # stable
 

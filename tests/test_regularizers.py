@@ -55,7 +55,7 @@ def test_orthogonal_regularizer_against_numpy():
         n = m / np.linalg.norm(m, axis=1, keepdims=True)
         g = n @ n.T
         off = np.abs(g - np.diag(np.diag(g))).sum()
-        expected = 0.1 * off / (3 * 2 / 2)
+        expected = 0.1 * 0.5 * off / (3 * 2 / 2)  # Keras 3: each pair counted once
         got = float(R.OrthogonalRegularizer(0.1, mode)(_t(x)))
         assert got == pytest.approx(expected, rel=1e-5), mode
     with pytest.raises(ShapeError, match="OrthogonalRegularizer"):

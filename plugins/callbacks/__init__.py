@@ -10,6 +10,7 @@ from typing import Any
 from tensorweave.plugin import hookimpl
 
 from .base import Callback, CallbackList
+from .extra import BackupAndRestore, RemoteMonitor, SwapEMAWeights
 from .history import History, HistoryDict, HistoryKeyError
 from .misc import CSVLogger, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 from .monitoring import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
@@ -19,11 +20,11 @@ from .tensorboard import TensorBoard
 __all__ = ["Callback", "CallbackList", "History", "HistoryDict", "HistoryKeyError",
            "ProgbarLogger", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
            "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-           "TensorBoard"]
+           "TensorBoard", "BackupAndRestore", "SwapEMAWeights", "RemoteMonitor"]
 
 _CALLBACKS = (Callback, CallbackList, History, ProgbarLogger, EarlyStopping, ModelCheckpoint,
               ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TerminateOnNaN,
-              LambdaCallback, TensorBoard)
+              LambdaCallback, TensorBoard, BackupAndRestore, SwapEMAWeights, RemoteMonitor)
 
 
 @hookimpl

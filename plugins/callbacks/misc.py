@@ -148,10 +148,13 @@ class CSVLogger(Callback):
 class TerminateOnNaN(Callback):
     """Stop training at the first batch whose loss is NaN or infinite, printing the epoch
     and batch (user-needs D10). It sets ``model.stop_training``; the trainer checks it
-    after every batch, so no further batch runs."""
+    after every batch, so no further batch runs. With ``raise_error=True`` it raises a
+    ``RuntimeError`` at once instead, so no other callback's ``on_train_end`` runs (a
+    backup is kept as it was)."""
 
-    def __init__(self) -> None:
+    def __init__(self, raise_error: bool = False) -> None:
         super().__init__()
+        self.raise_error = bool(raise_error)
         self._epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -160,6 +163,10 @@ class TerminateOnNaN(Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = to_float((logs or {}).get("loss"))
         if loss is not None and not math.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(f"NaN or Inf loss encountered at epoch {self._epoch + 1}, "
+                                   f"batch {batch}: loss {loss}. Terminating training "
+                                   "immediately.")
             _print(f"Epoch {self._epoch + 1}, batch {batch}: invalid loss {loss}, "
                    "terminating training")
             self.model.stop_training = True

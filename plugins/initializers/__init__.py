@@ -100,11 +100,23 @@ def _seed_config(seed: Any) -> Any:
     return seed
 
 
-def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
+def compute_fans(shape: tuple[int, ...], input_axes: Any = None,
+                 output_axes: Any = None) -> tuple[int, int]:
     """``(fan_in, fan_out)`` as Keras: a Dense kernel ``(in, out)``; a conv kernel
     ``(*window, in, out)`` multiplies both by the window size; 1-d shapes use their
-    length for both and scalars 1."""
+    length for both and scalars 1. With both ``input_axes`` and ``output_axes`` given
+    (e.g. an EinsumDense kernel), the fans are the products of those axes' sizes."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        try:
+            fan_in = math.prod(shape[a] for a in input_axes)
+            fan_out = math.prod(shape[a] for a in output_axes)
+        except (IndexError, TypeError):
+            raise InvalidArgumentError(describe(
+                "compute_fans", "input_axes/output_axes",
+                f"lists of axes of the shape {shape}",
+                f"{input_axes!r}, {output_axes!r}")) from None
+        return int(fan_in), int(fan_out)
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -278,8 +290,11 @@ class VarianceScaling(_RandomInitializer):
     """
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
-                 distribution: str = "truncated_normal", seed: Any = None) -> None:
+                 distribution: str = "truncated_normal", seed: Any = None,
+                 input_axes: Any = None, output_axes: Any = None) -> None:
         super().__init__(seed)
+        self.input_axes = None if input_axes is None else list(input_axes)
+        self.output_axes = None if output_axes is None else list(output_axes)
         where = type(self).__name__
         self.scale = _float(where, "scale", scale)
         if self.scale <= 0:
@@ -302,7 +317,7 @@ class VarianceScaling(_RandomInitializer):
         where = type(self).__name__
         s = _shape(where, shape)
         d = _dtype(where, dtype, True)
-        fan_in, fan_out = compute_fans(s)
+        fan_in, fan_out = compute_fans(s, self.input_axes, self.output_axes)
         if self.mode == "fan_in":
             scale = self.scale / max(1.0, fan_in)
         elif self.mode == "fan_out":
@@ -318,8 +333,9 @@ class VarianceScaling(_RandomInitializer):
         return random.uniform(s, minval=-limit, maxval=limit, dtype=d, seed=self.seed)
 
     def get_config(self) -> dict[str, Any]:
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+        return {**super().get_config(), "scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class _FixedVarianceScaling(VarianceScaling):
@@ -327,12 +343,15 @@ class _FixedVarianceScaling(VarianceScaling):
 
     _preset: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
 
-    def __init__(self, seed: Any = None) -> None:
+    def __init__(self, seed: Any = None, input_axes: Any = None,
+                 output_axes: Any = None) -> None:
         scale, mode, dist = self._preset
-        super().__init__(scale=scale, mode=mode, distribution=dist, seed=seed)
+        super().__init__(scale=scale, mode=mode, distribution=dist, seed=seed,
+                         input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self) -> dict[str, Any]:
-        return {"seed": _seed_config(self.seed)}
+        return {"seed": _seed_config(self.seed), "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class GlorotUniform(_FixedVarianceScaling):

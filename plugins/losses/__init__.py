@@ -38,6 +38,15 @@ from ._utils import (
     squeeze_or_expand_to_same_rank,
     standardize_reduction,
 )
+from .extra import (
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    circle,
+    ctc,
+    dice,
+    tversky,
+)
 
 __all__ = [
     "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
@@ -48,6 +57,10 @@ __all__ = [
     "mean_squared_logarithmic_error", "huber", "log_cosh", "binary_crossentropy",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence", "poisson",
     "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity",
+    "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "Dice", "Tversky", "Circle",
+    "CategoricalGeneralizedCrossEntropy", "CTC", "binary_focal_crossentropy",
+    "categorical_focal_crossentropy", "dice", "tversky", "circle",
+    "categorical_generalized_cross_entropy", "ctc",
 ]
 
 
@@ -361,7 +374,12 @@ class Loss:
         return reduce_weighted_values(self.name, values, sample_weight, mask, self.reduction)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
+        """Keras's keys (``name``, ``reduction``); ``dtype`` only when one was set (Keras
+        leaves it out, which loses it on a round trip)."""
+        config: dict[str, Any] = {"name": self.name, "reduction": self.reduction}
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
@@ -488,7 +506,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     entries are left out of the mean too (the loss is averaged over the valid ones)."""
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
-                 reduction: Any = "sum_over_batch_size",
+                 reduction: Any = "sum_over_batch_size", axis: int = -1,
                  name: str = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
         if ignore_class is not None and (isinstance(ignore_class, bool)
                                          or not isinstance(ignore_class, int)):
@@ -496,14 +514,22 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                                                 "ignore_class", "an int or None",
                                                 repr(ignore_class)))
         super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, from_logits=bool(from_logits), ignore_class=ignore_class)
+                         dtype=dtype, from_logits=bool(from_logits), ignore_class=ignore_class,
+                         axis=axis)
         self.from_logits = bool(from_logits)
         self.ignore_class = ignore_class
+        self.axis = axis
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        if self.axis == -1:  # Keras's config has no axis; keep a non-default one
+            config.pop("axis")
+        return config
 
     def compute_mask(self, y_true: Any, y_pred: Any) -> Any:
         if self.ignore_class is None:
             return None
-        labels, _, _ = _sparse_labels(self.name, y_true, y_pred, -1)
+        labels, _, _ = _sparse_labels(self.name, y_true, y_pred, self.axis)
         return ops.not_equal(labels, int(self.ignore_class))
 
 
@@ -557,6 +583,124 @@ class CosineSimilarity(LossFunctionWrapper):
         self.axis = axis
 
 
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.binary_focal_crossentropy`."""
+
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
+                 gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: Any = "sum_over_batch_size",
+                 name: str = "binary_focal_crossentropy", dtype: Any = None) -> None:
+        label_smoothing = _number("BinaryFocalCrossentropy", "label_smoothing",
+                                  label_smoothing, 0.0, 1.0)
+        super().__init__(binary_focal_crossentropy, reduction=reduction, name=name,
+                         dtype=dtype, apply_class_balancing=bool(apply_class_balancing),
+                         alpha=alpha, gamma=gamma, from_logits=bool(from_logits),
+                         label_smoothing=label_smoothing, axis=axis)
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha, self.gamma = alpha, gamma
+        self.from_logits, self.label_smoothing, self.axis = bool(from_logits), label_smoothing, axis
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Loss.get_config(self), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis,
+                "apply_class_balancing": self.apply_class_balancing, "alpha": self.alpha,
+                "gamma": self.gamma}
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.categorical_focal_crossentropy`."""
+
+    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                 label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: Any = "sum_over_batch_size",
+                 name: str = "categorical_focal_crossentropy", dtype: Any = None) -> None:
+        label_smoothing = _number("CategoricalFocalCrossentropy", "label_smoothing",
+                                  label_smoothing, 0.0, 1.0)
+        super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name,
+                         dtype=dtype, alpha=alpha, gamma=gamma, from_logits=bool(from_logits),
+                         label_smoothing=label_smoothing, axis=axis)
+        self.alpha, self.gamma = alpha, gamma
+        self.from_logits, self.label_smoothing, self.axis = bool(from_logits), label_smoothing, axis
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Loss.get_config(self), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis,
+                "alpha": self.alpha, "gamma": self.gamma}
+
+
+class Dice(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.dice`."""
+
+    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "dice",
+                 axis: Any = None, dtype: Any = None) -> None:
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Loss.get_config(self), "axis": self.axis}
+
+
+class Tversky(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.tversky`."""
+
+    def __init__(self, alpha: float = 0.5, beta: float = 0.5,
+                 reduction: Any = "sum_over_batch_size", name: str = "tversky",
+                 axis: Any = None, dtype: Any = None) -> None:
+        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha,
+                         beta=beta, axis=axis)
+        self.alpha, self.beta, self.axis = alpha, beta, axis
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Loss.get_config(self), "alpha": self.alpha, "beta": self.beta,
+                "axis": self.axis}
+
+
+class Circle(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.circle`. Samples whose loss is 0 (no
+    positive pair) are left out of the mean, as Keras's mask does."""
+
+    def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
+                 reduction: Any = "sum_over_batch_size", name: str = "circle",
+                 dtype: Any = None) -> None:
+        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=bool(remove_diagonal))
+        self.gamma, self.margin, self.remove_diagonal = gamma, margin, bool(remove_diagonal)
+
+    def compute_mask(self, y_true: Any, y_pred: Any) -> Any:
+        return ops.greater(self.call(y_true, y_pred), 0.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Loss.get_config(self), "gamma": self.gamma, "margin": self.margin,
+                "remove_diagonal": self.remove_diagonal}
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.categorical_generalized_cross_entropy`."""
+
+    def __init__(self, q: float = 0.5, reduction: Any = "sum_over_batch_size",
+                 name: str = "categorical_generalized_cross_entropy", dtype: Any = None) -> None:
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0.0 < q < 1.0:
+            raise InvalidArgumentError(describe("CategoricalGeneralizedCrossEntropy", "q",
+                                                "a number in (0, 1)", repr(q)))
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction,
+                         name=name, dtype=dtype, q=q)
+        self.q = q
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Loss.get_config(self), "q": self.q}
+
+
+class CTC(LossFunctionWrapper):
+    """See :func:`~tensorweave.plugins.losses.extra.ctc`."""
+
+    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "ctc",
+                 dtype: Any = None) -> None:
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return Loss.get_config(self)
+
+
 @hookimpl
 def register_losses(register: Any) -> None:
     """Register the loss functions and classes under Keras 3's names and aliases."""
@@ -575,6 +719,12 @@ def register_losses(register: Any) -> None:
     register(squared_hinge)
     register(categorical_hinge)
     register(cosine_similarity)
+    for fn in (binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
+               circle, categorical_generalized_cross_entropy, ctc):
+        register(fn)
+    for cls in (BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky, Circle,
+                CategoricalGeneralizedCrossEntropy, CTC):
+        register(cls)
     for cls in (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
                 MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
                 BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,

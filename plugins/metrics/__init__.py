@@ -24,9 +24,12 @@ from tensorweave.plugin import hookimpl
 from tensorweave.plugins.losses import (
     _sparse_labels,
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
+    huber,
     kl_divergence,
     l2_normalize,
     log_cosh,
@@ -50,8 +53,30 @@ from .confusion import (
     TrueNegatives,
     TruePositives,
 )
+from .extra import (
+    BinaryIoU,
+    ConcordanceCorrelation,
+    F1Score,
+    FBetaScore,
+    IoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    PearsonCorrelation,
+    PrecisionAtRecall,
+    R2Score,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    concordance_correlation,
+    pearson_correlation,
+)
 
 __all__ = [
+    "FBetaScore", "F1Score", "R2Score", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU",
+    "OneHotMeanIoU", "PearsonCorrelation", "ConcordanceCorrelation", "pearson_correlation",
+    "concordance_correlation", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+    "PrecisionAtRecall", "RecallAtPrecision",
     "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
     "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy", "Precision", "Recall", "AUC", "TruePositives",
@@ -74,28 +99,25 @@ def _same_shape(where: str, y_true: Any, y_pred: Any) -> None:
         raise ShapeError(describe(where, "y_true", f"the shape of y_pred {sp}", st))
 
 
-def _mean_last(x: Any) -> Any:
-    return ops.mean(x, axis=-1) if len(x.shape) else x
-
-
 # ---- accuracy functions ----------------------------------------------------------------------
 def accuracy(y_true: Any, y_pred: Any) -> Any:
-    """1 where ``y_pred == y_true`` exactly, averaged over the last axis."""
+    """1 where ``y_pred == y_true`` exactly, element by element (Keras does not average
+    here: the metric's mean does, so every element counts once)."""
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _same_shape("accuracy", y_true, y_pred)
-    return _mean_last(ops.cast(ops.equal(y_true, y_pred), _FLOAT))
+    return ops.cast(ops.equal(y_true, y_pred), _FLOAT)
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
-    """1 where ``(y_pred > threshold) == y_true`` (labels 0/1), mean over the last axis."""
+    """1 where ``(y_pred > threshold) == y_true`` (labels 0/1), element by element."""
     y_pred = as_float(y_pred)
     y_true = as_float(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _same_shape("binary_accuracy", y_true, y_pred)
     pred = ops.cast(ops.greater(y_pred, float(threshold)), y_true.dtype)
-    return _mean_last(ops.cast(ops.equal(y_true, pred), _FLOAT))
+    return ops.cast(ops.equal(y_true, pred), _FLOAT)
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
@@ -144,11 +166,26 @@ def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
     return ops.cast(_in_top_k(labels, y_pred, k), _FLOAT)
 
 
-def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
-    """1 where the integer label is among the ``k`` highest scores."""
-    k = _k("sparse_top_k_categorical_accuracy", k)
-    labels, y_pred, _ = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred, -1)
-    return ops.cast(_in_top_k(labels, y_pred, k), _FLOAT)
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
+                                      from_sorted_ids: bool = False) -> Any:
+    """1 where the integer label is among the ``k`` highest scores. With
+    ``from_sorted_ids=True``, ``y_pred`` holds category ids sorted by decreasing score
+    (e.g. from a retrieval layer) and the label is looked for among its first ``k``."""
+    where = "sparse_top_k_categorical_accuracy"
+    k = _k(where, k)
+    if not from_sorted_ids:
+        labels, y_pred, _ = _sparse_labels(where, y_true, y_pred, -1)
+        return ops.cast(_in_top_k(labels, y_pred, k), _FLOAT)
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(y_true, y_pred.dtype)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+        raise ShapeError(describe(where, "y_true", f"labels of shape {tuple(y_pred.shape[:-1])} "
+                                  f"for sorted ids of shape {tuple(y_pred.shape)}",
+                                  tuple(y_true.shape)))
+    top = y_pred[..., :k]
+    return ops.cast(ops.any(ops.equal(ops.expand_dims(y_true, -1), top), axis=-1), _FLOAT)
 
 
 def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
@@ -212,10 +249,18 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer target is in the top ``k`` predictions."""
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, from_sorted_ids: bool = False) -> None:
         k = _k("SparseTopKCategoricalAccuracy", k)
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=bool(from_sorted_ids))
         self.k = k
+        self.from_sorted_ids = bool(from_sorted_ids)
+
+    def get_config(self) -> dict[str, Any]:
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:  # as Keras: the key only when set
+            config["from_sorted_ids"] = True
+        return config
 
 
 # ---- regression metrics ----------------------------------------------------------------------
@@ -308,9 +353,10 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """Running mean of the sparse categorical cross-entropy."""
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, axis: int = -1) -> None:
+                 from_logits: bool = False, ignore_class: int | None = None,
+                 axis: int = -1) -> None:
         super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=bool(from_logits), axis=axis)
+                         from_logits=bool(from_logits), ignore_class=ignore_class, axis=axis)
 
 
 class KLDivergence(MeanMetricWrapper):
@@ -390,3 +436,11 @@ def register_metrics(register: Any) -> None:
     register(hinge)
     register(squared_hinge)
     register(categorical_hinge)
+    for fn in (binary_focal_crossentropy, categorical_focal_crossentropy, huber,
+               pearson_correlation, concordance_correlation):
+        register(fn)
+    for cls in (FBetaScore, F1Score, R2Score, IoU, BinaryIoU, MeanIoU, OneHotIoU,
+                OneHotMeanIoU, PearsonCorrelation, ConcordanceCorrelation,
+                SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
+                RecallAtPrecision):
+        register(cls)

@@ -41,7 +41,7 @@ class Metric:
     returns the result. :meth:`reset_state` restores every variable to its initial value.
     """
 
-    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(self, dtype: Any = None, name: str | None = None) -> None:
         if name is not None and not isinstance(name, str):
             raise InvalidArgumentError(describe(type(self).__name__, "name", "a string or None",
                                                 repr(name)))

@@ -283,6 +283,7 @@ class AUC(Metric):
             raise InvalidArgumentError(describe(where, "num_labels", "a positive int or None",
                                                 repr(num_labels)))
         self.num_labels = num_labels
+        self._init_num_labels = num_labels  # the config keeps the argument, as Keras
         if label_weights is not None:
             if ops.is_tensor(label_weights):
                 label_weights = label_weights.tolist()
@@ -381,8 +382,10 @@ class AUC(Metric):
             super().reset_state()
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_thresholds": self.num_thresholds, "curve": self.curve,
-                "summation_method": self.summation_method,
-                "thresholds": self._init_thresholds, "multi_label": self.multi_label,
-                "num_labels": self.num_labels, "label_weights": self.label_weights,
-                "from_logits": self.from_logits, **super().get_config()}
+        config = {"num_thresholds": self.num_thresholds, "curve": self.curve,
+                  "summation_method": self.summation_method, "multi_label": self.multi_label,
+                  "num_labels": self._init_num_labels, "label_weights": self.label_weights,
+                  "from_logits": self.from_logits}
+        if self._init_thresholds is not None:  # Keras: the inner thresholds, only if given
+            config["thresholds"] = self.thresholds[1:-1]
+        return {**super().get_config(), **config}

@@ -15,8 +15,20 @@ from tensorweave.plugin import hookimpl
 
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from .base import LearningRateNotSettableError, Optimizer
+from .extra import (
+    Adafactor,
+    Ftrl,
+    Lamb,
+    Lion,
+    LossScaleOptimizer,
+    MultiOptimizer,
+    Muon,
+    OptimizerMap,
+    ScheduleFreeAdamW,
+)
 from .schedules import (
     CosineDecay,
+    CosineDecayRestarts,
     ExponentialDecay,
     InverseTimeDecay,
     LearningRateSchedule,
@@ -25,18 +37,25 @@ from .schedules import (
 )
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
-           "Adamax", "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
-           "PolynomialDecay", "InverseTimeDecay", "CosineDecay",
+           "Adamax", "Lion", "Lamb", "Adafactor", "Ftrl", "LossScaleOptimizer",
+           "ScheduleFreeAdamW", "Muon", "MultiOptimizer", "OptimizerMap",
+           "LearningRateSchedule",
+           "ExponentialDecay", "PiecewiseConstantDecay",
+           "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
            "LearningRateNotSettableError"]
 
-_OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax)
+_OPTIMIZERS = (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax, Lion, Lamb,
+               Adafactor, Ftrl, ScheduleFreeAdamW, Muon)
 _SCHEDULES = (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-              InverseTimeDecay, CosineDecay)
+              InverseTimeDecay, CosineDecay, CosineDecayRestarts)
 
 
 @hookimpl
 def register_optimizers(register: Any) -> None:
     register(Optimizer)
+    register(LossScaleOptimizer)
+    register(MultiOptimizer)
+    register(OptimizerMap)
     for cls in _OPTIMIZERS:
         register(cls, aliases=(cls.__name__.lower(),))
 

@@ -34,11 +34,21 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, name: str | None = None,
+                 global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         self.momentum = float(_check_number("SGD", "momentum", momentum, lo=0.0, hi=1.0))
         self.nesterov = bool(nesterov)
         self.momentums: list[Any] = []
@@ -81,10 +91,19 @@ class Adam(Optimizer):
                  epsilon: float = 1e-7, amsgrad: bool = False,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         cls = type(self).__name__
         self.beta_1 = _check_number(cls, "beta_1", beta_1, lo=0.0, hi=1.0, hi_open=True)
         self.beta_2 = _check_number(cls, "beta_2", beta_2, lo=0.0, hi=1.0, hi_open=True)
@@ -99,8 +118,8 @@ class Adam(Optimizer):
             return
         super().build(variables)
         tv = self._trainable_variables
-        self._momentums = self.add_optimizer_variables(tv, "momentum")
-        self._velocities = self.add_optimizer_variables(tv, "velocity")
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            tv, ["momentum", "velocity"])
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(tv, "velocity_hat")
 
@@ -141,6 +160,10 @@ class AdamW(Adam):
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:
         if weight_decay is None:
             from tensorweave.errors import InvalidArgumentError, describe
@@ -149,7 +172,12 @@ class AdamW(Adam):
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, amsgrad=amsgrad, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
 
 
 class Nadam(Optimizer):
@@ -161,11 +189,21 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, name: str | None = None,
+                 global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         self.beta_1 = _check_number("Nadam", "beta_1", beta_1, lo=0.0, hi=1.0, hi_open=True)
         self.beta_2 = _check_number("Nadam", "beta_2", beta_2, lo=0.0, hi=1.0, hi_open=True)
         self.epsilon = _check_number("Nadam", "epsilon", epsilon, lo=0.0)
@@ -178,8 +216,8 @@ class Nadam(Optimizer):
             return
         super().build(variables)
         tv = self._trainable_variables
-        self._momentums = self.add_optimizer_variables(tv, "momentum")
-        self._velocities = self.add_optimizer_variables(tv, "velocity")
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            tv, ["momentum", "velocity"])
         dtype = tv[0].dtype if tv else "float32"
         self._u_product = self.add_variable((), 1.0, dtype, "u_product",
                                             like=tv[0] if tv else None)
@@ -237,10 +275,19 @@ class RMSprop(Optimizer):
                  epsilon: float = 1e-7, centered: bool = False,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         self.rho = _check_number("RMSprop", "rho", rho, lo=0.0, hi=1.0)
         self.momentum = _check_number("RMSprop", "momentum", momentum, lo=0.0, hi=1.0)
         self.epsilon = _check_number("RMSprop", "epsilon", epsilon, lo=0.0)
@@ -297,11 +344,21 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, name: str | None = None,
+                 global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         self.initial_accumulator_value = _check_number(
             "Adagrad", "initial_accumulator_value", initial_accumulator_value, lo=0.0)
         self.epsilon = _check_number("Adagrad", "epsilon", epsilon, lo=0.0)
@@ -338,10 +395,19 @@ class Adadelta(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.95, epsilon: float = 1e-7,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         self.rho = _check_number("Adadelta", "rho", rho, lo=0.0, hi=1.0)
         self.epsilon = _check_number("Adadelta", "epsilon", epsilon, lo=0.0)
         self._accumulated_grads: list[Any] = []
@@ -352,8 +418,8 @@ class Adadelta(Optimizer):
             return
         super().build(variables)
         tv = self._trainable_variables
-        self._accumulated_grads = self.add_optimizer_variables(tv, "accumulated_grad")
-        self._accumulated_delta_vars = self.add_optimizer_variables(tv, "accumulated_delta_var")
+        self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
+            tv, ["accumulated_grad", "accumulated_delta_var"])
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
@@ -386,11 +452,21 @@ class Adamax(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, name: str | None = None,
+                 global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None,
+                 name: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay,
                          clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps,
+                         name=name, **kwargs)
         self.beta_1 = _check_number("Adamax", "beta_1", beta_1, lo=0.0, hi=1.0, hi_open=True)
         self.beta_2 = _check_number("Adamax", "beta_2", beta_2, lo=0.0, hi=1.0)
         self.epsilon = _check_number("Adamax", "epsilon", epsilon, lo=0.0)
@@ -402,8 +478,7 @@ class Adamax(Optimizer):
             return
         super().build(variables)
         tv = self._trainable_variables
-        self._m = self.add_optimizer_variables(tv, "momentum")
-        self._u = self.add_optimizer_variables(tv, "norm")
+        self._m, self._u = self.add_optimizer_variables(tv, ["momentum", "norm"])
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         dtype = variable.dtype

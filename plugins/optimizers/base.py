@@ -31,8 +31,6 @@ Choices that differ from Keras 3, on purpose:
 * ``learning_rate`` (the property) returns a Python ``float`` when the rate is a number
   (Keras returns the Variable; a float prints and compares as users expect); with a
   schedule it returns the schedule's current value as a tensor.
-* ``use_ema`` and ``gradient_accumulation_steps`` are not implemented; passing a value
-  other than their off default raises instead of being silently ignored.
 """
 
 from __future__ import annotations
@@ -80,6 +78,13 @@ def _index_of(items: list[Any], item: Any) -> int:
         if x is item:
             return i
     raise ValueError("not in list")
+
+
+def as_value(x: Any) -> Any:
+    """The current value of a Variable (the substituted one inside a StatelessScope or a
+    trace) as a tensor; anything else unchanged."""
+    get = getattr(x, "_tw_tensor", None)
+    return get() if get is not None else x
 
 
 def _is_number(x: Any) -> bool:
@@ -159,15 +164,6 @@ def _restoring_state(build: Any) -> Any:
     return wrapper
 
 
-_UNSUPPORTED_KERAS_ARGS: dict[str, Any] = {
-    # Keras 3 base-optimizer arguments accepted only at their "off" value, so a config
-    # written by Keras loads, while asking for the feature fails loudly.
-    "use_ema": False,
-    "ema_overwrite_frequency": None,
-    "gradient_accumulation_steps": None,
-}
-
-
 class Optimizer:
     """Base class of every optimizer; subclasses implement :meth:`build` and
     :meth:`update_step` (and list their hyperparameters in :meth:`get_config`).
@@ -182,8 +178,18 @@ class Optimizer:
         clipvalue: clip each gradient element into ``[-clipvalue, clipvalue]``.
         global_clipnorm: clip all gradients together to this global L2 norm.
             At most one of the three clipping arguments may be set.
+        use_ema: keep an exponential moving average of the trained variables
+            (``average = ema_momentum * average + (1 - ema_momentum) * var``, the
+            first step copies the variable), written back every
+            ``ema_overwrite_frequency`` steps when that is set and by
+            :meth:`finalize_variable_values` (the end of ``fit``).
+        ema_momentum: the average's momentum, in ``[0, 1]``.
+        ema_overwrite_frequency: ``None`` or an int >= 1.
         loss_scale_factor: multiply the loss by this in :meth:`scale_loss` and divide
             the gradients by it in :meth:`apply`.
+        gradient_accumulation_steps: ``None`` or an int >= 2: gradients are summed over
+            that many calls and the mean applied on the last one; ``iterations`` then
+            counts the applied updates.
         name: a name for the optimizer's variables.
         lr: Keras 2 alias of ``learning_rate`` (deprecated).
         decay: Keras 2 time decay (deprecated, honoured): the rate used at step ``t`` is
@@ -195,7 +201,10 @@ class Optimizer:
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, name: str | None = None,
+                 global_clipnorm: float | None = None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None,
+                 gradient_accumulation_steps: int | None = None, name: str | None = None,
                  **kwargs: Any) -> None:
         cls = type(self).__name__
         if "lr" in kwargs:
@@ -212,20 +221,37 @@ class Optimizer:
                 DeprecationWarning, stacklevel=3)
         self.decay = float(decay) if decay else 0.0
         self.loss_scale_factor = _check_number(
-            cls, "loss_scale_factor", kwargs.pop("loss_scale_factor", None), lo=0.0,
-            lo_open=True, allow_none=True)
-        kwargs.pop("ema_momentum", None)  # meaningful only with use_ema
-        for key, off in _UNSUPPORTED_KERAS_ARGS.items():
-            if key in kwargs:
-                value = kwargs.pop(key)
-                if value != off and value is not None and value is not False:
-                    raise InvalidArgumentError(describe(
-                        cls, key, f"{off!r} (tensorweave does not implement {key})", value))
+            cls, "loss_scale_factor", loss_scale_factor, lo=0.0, lo_open=True,
+            allow_none=True)
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        if self.use_ema:
+            self.ema_momentum = _check_number(cls, "ema_momentum", ema_momentum, lo=0.0, hi=1.0)
+            if ema_overwrite_frequency is not None and (
+                    isinstance(ema_overwrite_frequency, bool)
+                    or not isinstance(ema_overwrite_frequency, int)
+                    or ema_overwrite_frequency < 1):
+                raise InvalidArgumentError(describe(cls, "ema_overwrite_frequency",
+                                                    "None or an int >= 1",
+                                                    repr(ema_overwrite_frequency)))
+        if gradient_accumulation_steps is not None and (
+                isinstance(gradient_accumulation_steps, bool)
+                or not isinstance(gradient_accumulation_steps, int)
+                or gradient_accumulation_steps < 2):
+            raise InvalidArgumentError(describe(cls, "gradient_accumulation_steps",
+                                                "None or an int >= 2",
+                                                repr(gradient_accumulation_steps)))
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._model_variables_moving_average: list[Any] = []
+        self._accumulated_gradients: list[Any] = []
         if kwargs:
             raise InvalidArgumentError(
                 f"{cls}: unknown argument(s) {sorted(kwargs)}; accepted: learning_rate, "
                 f"{', '.join(self._hyper_names())}, weight_decay, clipnorm, clipvalue, "
-                f"global_clipnorm, loss_scale_factor, name (and Keras 2's lr, decay)")
+                f"global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, "
+                f"loss_scale_factor, gradient_accumulation_steps, name (and Keras 2's lr, "
+                f"decay)")
 
         self.name = name or self.default_name
         self.weight_decay = _check_number(cls, "weight_decay", weight_decay, lo=0.0,
@@ -279,8 +305,11 @@ class Optimizer:
         self._variables.append(self._learning_rate)
 
     @property
-    def iterations(self) -> Variable:
-        """The number of updates applied so far (an int64 Variable)."""
+    def iterations(self) -> Any:
+        """The number of updates applied so far (an int64 Variable); with
+        ``gradient_accumulation_steps`` the number of calls divided by it (a tensor)."""
+        if self.gradient_accumulation_steps:
+            return ops.floor_divide(self._iterations, self.gradient_accumulation_steps)
         return self._iterations
 
     @property
@@ -295,7 +324,7 @@ class Optimizer:
                 return cached
             return value
         if isinstance(lr, LearningRateSchedule):
-            return lr(self._iterations)
+            return lr(self.iterations)
         return lr()
 
     @learning_rate.setter
@@ -339,7 +368,7 @@ class Optimizer:
         if isinstance(lr, Variable):
             return lr
         if isinstance(lr, LearningRateSchedule):
-            return lr(self._iterations)
+            return lr(self.iterations)
         return lr()
 
     # ---- variables ------------------------------------------------------------------
@@ -373,11 +402,22 @@ class Optimizer:
         return self.add_variable(ref.shape, initializer, ref.dtype,
                                  f"{ref_name}_{name or 'var'}", like=reference_variable)
 
-    def add_optimizer_variables(self, trainable_variables: Sequence[Any], name: str,
-                                initializer: Any = 0.0) -> list[Variable]:
-        """One slot per trainable variable (all of one kind together, as Keras)."""
-        return [self.add_variable_from_reference(v, name, initializer)
-                for v in trainable_variables]
+    def add_optimizer_variables(self, trainable_variables: Sequence[Any],
+                                name: str | Sequence[str], initializer: Any = 0.0
+                                ) -> Any:
+        """One slot per trainable variable. With a list of names, one list per name,
+        created interleaved per variable (Keras's order, so saved states line up)."""
+        if isinstance(name, str):
+            return [self.add_variable_from_reference(v, name, initializer)
+                    for v in trainable_variables]
+        names = list(name)
+        inits = (list(initializer) if isinstance(initializer, (list, tuple))
+                 else [initializer] * len(names))
+        out: tuple[list[Variable], ...] = tuple([] for _ in names)
+        for v in trainable_variables:
+            for lst, n, init in zip(out, names, inits):
+                lst.append(self.add_variable_from_reference(v, n, init))
+        return out
 
     def _move_state_to(self, backend: Any) -> None:
         """Put iterations and the learning-rate Variable on the model's backend when the
@@ -399,6 +439,12 @@ class Optimizer:
             self._move_state_to(_concrete(variables[0])._backend)
         self._trainable_variables = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(
+                variables, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = self.add_optimizer_variables(
+                variables, "gradient_accumulator")
         self.built = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -500,18 +546,64 @@ class Optimizer:
         if self.loss_scale_factor is not None:
             grads = [ops.divide(g, ops.cast(self.loss_scale_factor, g.dtype)) for g in grads]
 
-        lr = self._current_learning_rate()
-        if self.decay:
-            lr = ops.divide(lr, ops.add(1.0, ops.multiply(
-                self.decay, ops.cast(self._iterations, "float32"))))
-        grads = self._clip_gradients(grads)
-        self._apply_weight_decay(variables, lr)
-        self._backend_update_step(grads, variables, lr)
-        self._iterations.assign(ops.add(self._iterations, 1))
+        if self.gradient_accumulation_steps:
+            self._accumulate_and_update(grads, variables)
+        else:
+            self._update(grads, variables)
+        if self.use_ema:
+            self._update_moving_averages()
         for v in variables:
             constraint = getattr(v, "constraint", None)
             if constraint is not None:
                 v.assign(constraint(v))
+        self._iterations.assign(ops.add(self._iterations, 1))
+
+    def _update(self, grads: list[Any], variables: list[Any]) -> None:
+        """Clip, decoupled weight decay, then the algorithm's step (Keras's order)."""
+        lr = self._current_learning_rate()
+        if self.decay:
+            lr = ops.divide(lr, ops.add(1.0, ops.multiply(
+                self.decay, ops.cast(self.iterations, "float32"))))
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(variables, lr)
+        self._backend_update_step(grads, variables, lr)
+
+    def _accumulate_and_update(self, grads: list[Any], variables: list[Any]) -> None:
+        """Sum the gradients into the accumulators; every ``gradient_accumulation_steps``
+        calls apply their mean and zero them. Both branches are computed and the right
+        one selected with ``where`` per variable, so no Python branch depends on the
+        (possibly traced) iteration count."""
+        steps = self.gradient_accumulation_steps
+        is_update = ops.equal(ops.mod(ops.add(self._iterations, 1), steps), 0)
+        accs = [self._accumulated_gradients[self.variable_index(v)] for v in variables]
+        touched = list(variables) + [v for v in self._variables if v is not self._iterations]
+        before = [ops.copy(as_value(v)) for v in touched]
+        self._update([ops.divide(ops.add(g, a), ops.cast(steps, g.dtype))
+                      for g, a in zip(grads, accs)], variables)
+        after = [ops.copy(as_value(v)) for v in touched]
+        summed = {id(a): ops.add(g, a_old) for g, a, a_old in
+                  zip(grads, accs, [before[_index_of(touched, a)] for a in accs])}
+        for v, old, new in zip(touched, before, after):
+            if id(v) in summed:  # an accumulator: zero on update, else the running sum
+                v.assign(ops.where(is_update, ops.zeros_like(new), summed[id(v)]))
+            else:
+                v.assign(ops.where(is_update, new, old))
+
+    def _update_moving_averages(self) -> None:
+        """Keras's EMA step (after the update, before ``iterations`` moves), and the
+        periodic overwrite of the model variables when ``ema_overwrite_frequency`` is set."""
+        first = ops.equal(self.iterations, 0)
+        for var, avg in zip(self._trainable_variables, self._model_variables_moving_average):
+            mom = ops.where(first, ops.zeros((), var.dtype),
+                            ops.cast(self.ema_momentum, var.dtype))
+            avg.assign(ops.add(ops.multiply(mom, avg),
+                               ops.multiply(ops.subtract(1.0, mom), var)))
+        if self.ema_overwrite_frequency:
+            now = ops.equal(ops.mod(ops.add(self.iterations, 1),
+                                    self.ema_overwrite_frequency), 0)
+            for var, avg in zip(self._trainable_variables,
+                                self._model_variables_moving_average):
+                var.assign(ops.where(now, as_value(avg), as_value(var)))
 
     def _as_grad(self, g: Any, variable: Any) -> Any:
         if not ops.is_tensor(g):
@@ -588,7 +680,18 @@ class Optimizer:
                 [scope.value_of(v) for v in opt_vars])
 
     def finalize_variable_values(self, var_list: Sequence[Any]) -> None:
-        """Called by ``fit`` at the end of training (a no-op without EMA)."""
+        """Called by ``fit`` at the end of training: with ``use_ema`` the variables take
+        their moving averages (a no-op otherwise)."""
+        if not self.use_ema:
+            return
+        var_list = list(var_list)
+        if len(var_list) != len(self._model_variables_moving_average):
+            raise InvalidArgumentError(describe(
+                f"{type(self).__name__}.finalize_variable_values", "var_list",
+                f"{len(self._model_variables_moving_average)} variables (those the optimizer "
+                "was built with)", len(var_list)))
+        for var, avg in zip(var_list, self._model_variables_moving_average):
+            var.assign(as_value(avg))
 
     # ---- state ------------------------------------------------------------------------
     def get_weights(self) -> list[Any]:
@@ -660,9 +763,12 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
-        if self.loss_scale_factor is not None:
-            config["loss_scale_factor"] = self.loss_scale_factor
         if self.decay:
             config["decay"] = self.decay
         return config
@@ -688,7 +794,9 @@ class Optimizer:
 Optimizer.build = _restoring_state(Optimizer.build)  # type: ignore[method-assign]
 
 _BASE_CONFIG_KEYS = frozenset({"name", "learning_rate", "weight_decay", "clipnorm",
-                               "global_clipnorm", "clipvalue", "loss_scale_factor", "decay"})
+                               "global_clipnorm", "clipvalue", "use_ema", "ema_momentum",
+                               "ema_overwrite_frequency", "loss_scale_factor",
+                               "gradient_accumulation_steps", "decay"})
 
 
 class _AbstractMethodError(InvalidArgumentError, NotImplementedError):

@@ -255,18 +255,66 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter, 2017): the first period
+    lasts ``first_decay_steps``, each next one ``t_mul`` times longer and starting from
+    ``m_mul`` times the previous peak; within a period the rate follows
+    ``initial * ((1 - alpha) * 0.5 * (1 + cos(pi * fraction)) + alpha)``."""
+
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int,
+                 t_mul: float = 2.0, m_mul: float = 1.0, alpha: float = 0.0,
+                 name: str = "SGDRDecay") -> None:
+        where = "CosineDecayRestarts"
+        self.initial_learning_rate = _number(where, "initial_learning_rate",
+                                             initial_learning_rate)
+        self.first_decay_steps = _number(where, "first_decay_steps", first_decay_steps,
+                                         positive=True)
+        self._t_mul = _number(where, "t_mul", t_mul, positive=True)
+        self._m_mul = _number(where, "m_mul", m_mul, non_negative=True)
+        self.alpha = _number(where, "alpha", alpha)
+        self.name = name
+
+    def __call__(self, step: Any) -> Any:
+        frac = ops.divide(_step_as_float(step), float(self.first_decay_steps))
+        t_mul = float(self._t_mul)
+        if t_mul == 1.0:  # equal periods
+            i_restart = ops.floor(frac)
+            frac = ops.subtract(frac, i_restart)
+        else:  # geometric periods: which one holds the step, and where in it
+            i_restart = ops.floor(ops.divide(ops.log(ops.subtract(1.0, ops.multiply(
+                frac, 1.0 - t_mul))), math.log(t_mul)))
+            sum_r = ops.divide(ops.subtract(1.0, ops.power(t_mul, i_restart)), 1.0 - t_mul)
+            frac = ops.divide(ops.subtract(frac, sum_r), ops.power(t_mul, i_restart))
+        m_fac = ops.power(float(self._m_mul), i_restart)
+        cosine = ops.multiply(ops.multiply(0.5, m_fac),
+                              ops.add(1.0, ops.cos(ops.multiply(math.pi, frac))))
+        alpha = float(self.alpha)
+        return ops.multiply(float(self.initial_learning_rate),
+                            ops.add(ops.multiply(1.0 - alpha, cosine), alpha))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
+                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
 def _backend(t: Any) -> Any:
     """The backend of a concrete tensor, or ``None`` (the current one) for a symbolic one."""
     return getattr(t, "_backend", None)
 
 
-def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
+def serialize(learning_rate_schedule: LearningRateSchedule) -> dict[str, Any]:
     """``{"class_name": ..., "config": ...}`` (data only)."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return {"class_name": type(learning_rate_schedule).__name__,
+            "config": learning_rate_schedule.get_config()}
 
 
-def deserialize(config: dict[str, Any]) -> LearningRateSchedule:
-    """Rebuild a schedule through the ``schedules`` registry (third-party ones too)."""
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                ) -> LearningRateSchedule:
+    """Rebuild a schedule through ``custom_objects``, then the ``schedules`` registry
+    (third-party ones too)."""
+    from tensorweave._serial import deserialize_with
     from tensorweave.registries import registry
 
-    return registry("schedules").get(config, instantiate=False)
+    return deserialize_with(lambda c: registry("schedules").get(c, instantiate=False), config,
+                            custom_objects)

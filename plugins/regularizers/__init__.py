@@ -114,8 +114,9 @@ class L1L2(Regularizer):
 
 class OrthogonalRegularizer(Regularizer):
     """Pushes the rows (``mode="rows"``) or columns of a 2-d kernel towards orthogonality:
-    ``factor * sum(|offdiag(N N^T)|) / (n (n - 1) / 2)`` with ``N`` the L2-normalised
-    rows (columns), as Keras 3."""
+    ``factor * 0.5 * sum(|offdiag(N N^T)|) / (n (n - 1) / 2)`` with ``N`` the
+    L2-normalised rows (columns), as Keras 3 (each pair appears twice in the sum, hence
+    the 0.5: the mean absolute cosine over the pairs)."""
 
     def __init__(self, factor: float = 0.01, mode: str = "rows") -> None:
         self.factor = _coefficient("OrthogonalRegularizer", "factor", factor)
@@ -139,7 +140,7 @@ class OrthogonalRegularizer(Regularizer):
         prod = ops.matmul(xn, ops.transpose(xn))
         off = ops.multiply(prod, ops.subtract(1.0, ops.eye(n, dtype=x.dtype)))
         size = n * (n - 1) / 2.0
-        return ops.multiply(ops.sum(ops.abs(off)), self.factor / size)
+        return ops.multiply(ops.sum(ops.abs(off)), 0.5 * self.factor / size)
 
     def get_config(self) -> dict[str, Any]:
         return {"factor": self.factor, "mode": self.mode}
