@@ -252,18 +252,32 @@ def _convT_rule(specs: list, strides: tuple, padding: str, dilation: tuple,
                          f"{x.shape[-1]}), got {w.shape}")
     out = []
     for i, (dim, k, s, d) in enumerate(zip(x.shape[1:-1], w.shape[:-2], strides, dilation)):
-        op = 0 if output_padding is None else output_padding[i]
+        op = None if output_padding is None else output_padding[i]
         out.append(_convT_len(dim, k, s, d, padding, op))
     return (x.shape[0], *out, w.shape[-2]), x.dtype
+
+
+def convT_pads(k: int, s: int, d: int, padding: str, op: int | None) -> tuple[int, int]:
+    """Keras's padding of a transposed convolution, as (left, right) on the stride-dilated
+    input correlated with the flipped kernel (``keras.src.backend.common.backend_utils``'s
+    ``_convert_conv_transpose_padding_args_from_keras_to_jax``). The op and the
+    ``Conv*DTranspose`` layers share it: the full transposed convolution (every window
+    scattered) corresponds to ``left = right = eff - 1``."""
+    eff = d * (k - 1) + 1
+    if padding == "valid":
+        op = max(eff, s) - eff if op is None else op
+        return eff - 1, eff - 1 + op
+    pad_len = s + eff - 2 if op is None else eff + eff % 2 - 2 + op
+    left = min(pad_len // 2 + pad_len % 2, eff - 1)
+    return left, pad_len - left
 
 
 def _convT_len(n: int | None, k: int, s: int, d: int, padding: str, op: int | None) -> Any:
     if n is None:
         return None
     eff = d * (k - 1) + 1
-    if padding == "same":
-        return n * s + (op or 0)
-    return (n - 1) * s + eff + (op or 0)
+    left, right = convT_pads(k, s, d, padding, op)
+    return (n - 1) * s + 1 + left + right - eff + 1
 
 
 def _convT_impl(x: Any, w: Any, strides: tuple, padding: str, dilation: tuple,
@@ -282,14 +296,13 @@ def _convT_impl(x: Any, w: Any, strides: tuple, padding: str, dilation: tuple,
                  for dim, k, s, d in zip(x.shape[1:-1], sizes, strides, dilation))
     img = patches_transpose(p, sizes, strides, dilation, full + (cout,))
     target = _convT_rule([x, w], strides, padding, dilation, output_padding)[0][1:-1]
+    # Keras's window of the full result: it starts eff - 1 - left entries in, and runs
+    # past the end (zeros) when right > eff - 1
     begins = []
     for i in range(len(full)):
-        if padding == "same":
-            fwd_total = max((x.shape[1 + i] - 1) * strides[i] + (sizes[i] - 1) * dilation[i]
-                            + 1 - x.shape[1 + i] * strides[i], 0)
-            begins.append(fwd_total // 2)
-        else:
-            begins.append(0)
+        op = None if output_padding is None else output_padding[i]
+        left, _ = convT_pads(sizes[i], strides[i], dilation[i], padding, op)
+        begins.append(dilation[i] * (sizes[i] - 1) - left)
     need = [max(0, b + t - f) for b, t, f in zip(begins, target, full)]
     if any(need):
         img = _pad_spatial(img, tuple((0, k) for k in need))

@@ -155,6 +155,20 @@ def _conv_cases(cl: CaseList) -> None:
          {"dilation_rate": 2}),
         ("2d/same_even_kernel", "conv2d_transpose", (1, 3, 3, 1), (2, 2, 2, 1),
          {"strides": 2, "padding": "same"}),
+        # the length/offset rule at its corners (Keras's): kernel smaller than the stride,
+        # output_padding with "same", dilated kernels, a window shifted by one
+        ("1d/valid_kernel_lt_stride", "conv1d_transpose", (1, 4, 2), (1, 2, 2),
+         {"strides": 2}),
+        ("1d/valid_k2_stride3_op2", "conv1d_transpose", (1, 3, 2), (2, 2, 2),
+         {"strides": 3, "output_padding": 2}),
+        ("1d/same_op1", "conv1d_transpose", (1, 4, 3), (3, 2, 3),
+         {"strides": 2, "padding": "same", "output_padding": 1}),
+        ("1d/same_k4_s3_op2", "conv1d_transpose", (1, 4, 2), (4, 2, 2),
+         {"strides": 3, "padding": "same", "output_padding": 2}),
+        ("1d/same_dilated", "conv1d_transpose", (1, 5, 2), (3, 2, 2),
+         {"padding": "same", "dilation_rate": 2}),
+        ("2d/same_op0_even", "conv2d_transpose", (1, 3, 4, 1), (4, 2, 2, 1),
+         {"strides": 3, "padding": "same", "output_padding": 0}),
     )
     for variant, fn, xs, ws, kw in conv_t:
         n = math.prod(ws[:-2]) * ws[-1]
