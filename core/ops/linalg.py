@@ -144,35 +144,63 @@ def _einsum_rule(specs: list, subscripts: str) -> tuple:
 
 
 def _vjp_einsum(g, out, *xs, subscripts):  # noqa: ANN001, ANN202
-    from .shape import broadcast_to
-
     lhs, out_s = subscripts.split("->")
     terms = lhs.split(",")
     grads = []
     for i, (t, x) in enumerate(zip(terms, xs)):
-        if len(set(t)) != len(t):
-            raise NotDifferentiableError("einsum: gradient of a repeated index within one "
-                                         "operand (a diagonal) is not supported")
         others = [terms[j] for j in range(len(xs)) if j != i]
-        avail = set(out_s).union(*others) if others else set(out_s)
-        keep = "".join(c for c in t if c in avail)
-        sub = ",".join([out_s] + others) + "->" + keep
-        gi = einsum(sub, g, *[xs[j] for j in range(len(xs)) if j != i])
-        # an index of size 1 in x that broadcast against a longer one elsewhere: sum it
-        red = tuple(k for k, c in enumerate(keep)
-                    if x.shape[t.index(c)] == 1 and gi.shape[k] != 1)
-        if red:
-            from .reduction import sum as _sum
-
-            gi = _sum(gi, axis=red, keepdims=True)
-        if keep != t:
-            from .shape import reshape
-
-            gi = reshape(gi, tuple(gi.shape[keep.index(c)] if c in keep else 1 for c in t))
-        if tuple(gi.shape) != tuple(x.shape):  # indices x has but the cotangent lacks
-            gi = broadcast_to(gi, x.shape)
+        rest = [xs[j] for j in range(len(xs)) if j != i]
+        uniq = "".join(dict.fromkeys(t))
+        shape = tuple(x.shape[t.index(c)] for c in uniq)
+        gi = _einsum_operand_grad(g, out_s, others, rest, uniq, shape)
+        if uniq != t:
+            gi = _onto_diagonal(gi, uniq, t, tuple(x.shape))
         grads.append(gi)
     return tuple(grads)
+
+
+def _einsum_operand_grad(g: Any, out_s: str, others: list, rest: list, t: str,
+                         shape: tuple) -> Any:
+    """The cotangent of one operand with distinct indices ``t`` and shape ``shape``."""
+    from .shape import broadcast_to
+
+    avail = set(out_s).union(*others) if others else set(out_s)
+    keep = "".join(c for c in t if c in avail)
+    gi = einsum(",".join([out_s] + others) + "->" + keep, g, *rest)
+    # an index of size 1 in x that broadcast against a longer one elsewhere: sum it
+    red = tuple(k for k, c in enumerate(keep) if shape[t.index(c)] == 1 and gi.shape[k] != 1)
+    if red:
+        from .reduction import sum as _sum
+
+        gi = _sum(gi, axis=red, keepdims=True)
+    if keep != t:
+        from .shape import reshape
+
+        gi = reshape(gi, tuple(gi.shape[keep.index(c)] if c in keep else 1 for c in t))
+    if tuple(gi.shape) != tuple(shape):  # indices x has but the cotangent lacks
+        gi = broadcast_to(gi, shape)
+    return gi
+
+
+def _onto_diagonal(gd: Any, uniq: str, t: str, shape: tuple) -> Any:
+    """Place the cotangent of a diagonal (``uniq``, the distinct indices of ``t``) back
+    onto the diagonal of an operand written ``t`` (``ii->i``: ``gd`` times the identity):
+    each repeated occurrence gets a fresh index tied to the first by an identity."""
+    from .creation import eye
+
+    free = [c for c in string.ascii_letters if c not in t]
+    renamed, ties, operands = [], [], []
+    seen: set[str] = set()
+    for pos, c in enumerate(t):
+        if c in seen:
+            fresh = free.pop(0)
+            renamed.append(fresh)
+            ties.append(c + fresh)
+            operands.append(eye(shape[pos], dtype=gd.dtype))
+        else:
+            seen.add(c)
+            renamed.append(c)
+    return einsum(",".join([uniq] + ties) + "->" + "".join(renamed), gd, *operands)
 
 
 EINSUM = defop("einsum", _einsum_rule, vjp=_vjp_einsum, family="linalg")
