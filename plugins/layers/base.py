@@ -167,19 +167,22 @@ class Layer:
 
     # ---- dtype policy ------------------------------------------------------------------
     def _set_dtype_policy(self, dtype: Any) -> None:
-        if dtype is None:
-            from tensorweave.plugins.layers.policy import global_policy
+        from tensorweave.plugins.layers.policy import DTypePolicy
 
-            dtype = global_policy()
-        name = getattr(dtype, "name", dtype)
-        if name in ("mixed_float16", "mixed_bfloat16"):
-            self.compute_dtype = _dt.float16 if name == "mixed_float16" else _dt.bfloat16
-            self.variable_dtype = _dt.float32
-            self.dtype_policy = name
-        else:
-            d = _dt.canonicalize(name)
-            self.compute_dtype = self.variable_dtype = d
-            self.dtype_policy = d.name
+        policy = dtype if isinstance(dtype, DTypePolicy) else DTypePolicy(
+            None if dtype is None else dtype)
+        self._dtype_policy = policy
+        self.compute_dtype = policy.compute_dtype
+        self.variable_dtype = policy.variable_dtype
+
+    @property
+    def dtype_policy(self) -> Any:
+        """The layer's ``DTypePolicy`` (it compares equal to its name)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value: Any) -> None:
+        self._set_dtype_policy(value)
 
     @property
     def dtype(self) -> Any:
@@ -247,13 +250,42 @@ class Layer:
         self._tracked_weights.append(var)
         return var
 
-    add_variable = add_weight
+    def _add_state_variable(self, shape: Any, initializer: Any = "zeros", dtype: Any = None,
+                            name: str | None = None) -> Variable:
+        """A non-trainable variable that is layer *state*, not a weight (a stateful RNN's
+        states, as in Keras): in :attr:`variables` (so a compiled step carries it) but not
+        in :attr:`weights` / ``get_weights()`` / saved weight files."""
+        import tensorweave.initializers as _initializers
+
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = _dt.canonicalize(dtype) if dtype is not None else self.variable_dtype
+        init = _initializers.get(initializer) or _initializers.get("zeros")
+        var = Variable(init(shape, dtype=dtype), dtype=dtype, trainable=False,
+                       name=name or f"state_{len(self._state_variables)}")
+        var.path = f"{self.name}/{var.name}"
+        self._state_variables.append(var)
+        return var
+
+    @property
+    def _state_variables(self) -> list[Variable]:
+        return self.__dict__.setdefault("_state_variables_list", [])
 
     @property
     def weights(self) -> list[Variable]:
         return [w for layer in self._flatten_layers() for w in layer._tracked_weights]
 
-    variables = weights
+    @property
+    def variables(self) -> list[Variable]:
+        """Every variable of the layer: its weights, then its non-weight state (a stateful
+        RNN's states), as Keras's ``variables`` extends ``weights``."""
+        return self.weights + [v for layer in self._flatten_layers()
+                               for v in layer._state_variables]
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """The non-trainable weights and the non-weight state variables."""
+        return self.non_trainable_weights + [v for layer in self._flatten_layers()
+                                             for v in layer._state_variables]
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -272,7 +304,6 @@ class Layer:
         train = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in train]
 
-    non_trainable_variables = non_trainable_weights
 
     def get_weights(self) -> list:
         return [w.numpy() for w in self.weights]
@@ -525,12 +556,20 @@ class Layer:
 
     # ---- config ---------------------------------------------------------------------
     def get_config(self) -> dict:
-        base = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
+        """Keras's config: name, trainable, dtype (its ``DTypePolicy`` config) and every
+        constructor argument, defaults included; initializers, regularizers and
+        constraints serialized as Keras does, activations by name (``None`` as
+        ``"linear"``). A value the layer normalized (``kernel_size=3`` -> ``(3, 3)``) is
+        read from the attribute of the same name when that holds plain data."""
+        base = {"name": self.name, "trainable": self.trainable,
+                "dtype": _policy_config(self.dtype_policy)}
         args, kwargs = getattr(self, "_init_args", ((), {}))
         var_kw = "kwargs"
         try:
             sig = inspect.signature(type(self).__init__)
-            bound = sig.bind_partial(self, *args, **kwargs).arguments
+            bound_args = sig.bind_partial(self, *args, **kwargs)
+            bound_args.apply_defaults()
+            bound = dict(bound_args.arguments)
             # ``**kw`` / ``*a`` whatever their names (a subclass may write ``**kw``)
             variadic = {n: p.kind for n, p in sig.parameters.items()
                         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
@@ -540,15 +579,33 @@ class Layer:
             bound = dict(kwargs)
             variadic = {}
         for k, v in bound.items():
-            if k in ("self", "kwargs", "args") or k in variadic:
+            if k in ("self", "kwargs", "args", "name", "trainable", "dtype") or k in variadic:
                 continue
-            base[k] = _jsonable(v, f"{type(self).__name__}.{k}")
+            base[k] = self._config_value(k, v)
         extra = bound.get(var_kw) or {}
         for k, v in extra.items():
-            base.setdefault(k, _jsonable(v, f"{type(self).__name__}.{k}"))
+            if k in ("name", "trainable", "dtype"):
+                continue
+            base.setdefault(k, self._config_value(k, v))
         if self._build_shape is not None:
             base.setdefault("build_input_shape", _listify(self._build_shape))
         return base
+
+    def _config_value(self, key: str, value: Any) -> Any:
+        """One constructor argument as Keras's config holds it."""
+        where = f"{type(self).__name__}.{key}"
+        attr = self.__dict__.get(key, _MISSING)
+        if key.endswith(("_initializer", "_regularizer", "_constraint")):
+            if attr is not _MISSING and not isinstance(attr, Layer):
+                value = attr
+            return _serialize_object(key.rsplit("_", 1)[1] + "s", value, where)
+        if key in ("activation", "recurrent_activation"):
+            if attr is not _MISSING and not isinstance(attr, Layer):
+                value = attr
+            return _serialize_activation(value, where)
+        if attr is not _MISSING and _is_plain(attr) and _is_plain(value):
+            value = attr
+        return _jsonable(value, where)
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
@@ -574,6 +631,72 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+_MISSING = object()
+
+
+def _is_plain(v: Any) -> bool:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_is_plain(x) for x in v)
+    return False
+
+
+def _policy_config(policy: Any) -> dict:
+    """A dtype policy as Keras 3 serializes it in a layer config."""
+    return {"module": "keras", "class_name": "DTypePolicy",
+            "config": {"name": str(getattr(policy, "name", policy))},
+            "registered_name": None}
+
+
+def _serialize_object(kind: str, value: Any, where: str) -> Any:
+    """An initializer / regularizer / constraint as Keras serializes it:
+    ``{"module": "keras.<kind>", "class_name": ..., "config": ..., "registered_name":
+    None}`` (``None`` stays ``None``)."""
+    import importlib
+
+    if value is None:
+        return None
+    if isinstance(value, dict) and "class_name" in value and "module" in value:
+        return value
+    try:
+        module = importlib.import_module(f"tensorweave.{kind}")
+        obj = module.get(value)
+    except Exception:
+        return _jsonable(value, where)
+    if obj is None:
+        return None
+    if not hasattr(obj, "get_config"):
+        return _jsonable(obj, where)
+    from tensorweave.registries import registry
+
+    try:
+        name = registry(kind).name_of(type(obj)) or type(obj).__name__
+    except Exception:
+        name = type(obj).__name__
+    return {"module": f"keras.{kind}", "class_name": name,
+            "config": _jsonable(obj.get_config(), where), "registered_name": None}
+
+
+def _serialize_activation(value: Any, where: str) -> Any:
+    """An activation as Keras serializes it: its name, ``"linear"`` for ``None``."""
+    if value is None:
+        return "linear"
+    if isinstance(value, str):
+        import tensorweave.activations as _activations
+
+        try:
+            value = _activations.get(value)
+        except Exception:
+            return value
+    if hasattr(value, "get_config") and not callable(getattr(value, "__name__", None)):
+        return _jsonable(value, where)
+    name = getattr(value, "__name__", None)
+    if name and name != "<lambda>":
+        return name
+    return _jsonable(value, where)
 
 
 def _listify(shape: Any) -> Any:
