@@ -83,7 +83,8 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from .wrappers import Bidirectional, TimeDistributed
+from .input_spec import InputSpec
+from .wrappers import Bidirectional, TimeDistributed, Wrapper
 
 LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           # reshaping
@@ -101,7 +102,7 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           Embedding,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
-          SimpleRNN, LSTM, GRU, TimeDistributed, Bidirectional,
+          SimpleRNN, LSTM, GRU, Wrapper, TimeDistributed, Bidirectional,
           RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
           # attention
           MultiHeadAttention, Attention, AdditiveAttention,
@@ -145,3 +146,4 @@ def register_layers(register: Any) -> None:
     for fn in FUNCTIONS:
         register(fn)
     register(Input, name="Input")
+    register(InputSpec, name="InputSpec")

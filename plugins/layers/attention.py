@@ -60,12 +60,25 @@ class MultiHeadAttention(Layer):
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None,
                  dropout: float = 0.0, use_bias: bool = True, output_shape: Any = None,
-                 attention_axes: Any = None, kernel_initializer: Any = "glorot_uniform",
+                 attention_axes: Any = None, sliding_window: int | None = None,
+                 flash_attention: bool | None = None,
+                 kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None,
-                 seed: int | None = None, **kwargs: Any) -> None:
+                 use_gate: bool = False, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if sliding_window is not None and (not isinstance(sliding_window, int) or isinstance(
+                sliding_window, bool) or sliding_window <= 0):
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'sliding_window': "
+                                       f"expected None or a positive int, got "
+                                       f"{sliding_window!r}")
+        #: query step i attends to key steps j with |i - j| < sliding_window
+        self.sliding_window = sliding_window
+        # a kernel choice in Keras (same math): accepted, the result does not depend on it
+        self.flash_attention = flash_attention
+        #: a sigmoid gate projected from the query multiplies each head's output
+        self.use_gate = bool(use_gate)
         self.num_heads = _positive_int(self, "num_heads", num_heads)
         self.key_dim = _positive_int(self, "key_dim", key_dim)
         self.value_dim = _positive_int(self, "value_dim", value_dim) \
@@ -120,6 +133,9 @@ class MultiHeadAttention(Layer):
         self.query_kernel, self.query_bias = self._dense(
             "query", (query_shape[-1], h, k), (h, k))
         self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], h, k), (h, k))
+        if self.use_gate:  # Keras builds it between key and value
+            self.gate_kernel, self.gate_bias = self._dense(
+                "gate", (query_shape[-1], h, v), (h, v))
         self.value_kernel, self.value_bias = self._dense(
             "value", (value_shape[-1], h, v), (h, v))
         out_dim = self.output_shape_arg or query_shape[-1]
@@ -175,6 +191,11 @@ class MultiHeadAttention(Layer):
         dropped = self._dropout_layer(weights, training=training)
         ctx = ops.matmul(dropped, v)  # (b, h, tq, dv)
         ctx = ops.transpose(ctx, (0, 2, 1, 3))  # (b, tq, h, dv)
+        if self.use_gate:
+            gate = ops.einsum("btd,dhv->bthv", query, self.gate_kernel)
+            if self.gate_bias is not None:
+                gate = ops.add(gate, self.gate_bias)
+            ctx = ops.multiply(ctx, ops.sigmoid(gate))
         h, dv, out_dim = self.output_kernel.shape
         b = -1 if ctx.shape[0] is None else ctx.shape[0]
         out = ops.matmul(ops.reshape(ctx, (b, ctx.shape[1], h * dv)),
@@ -197,6 +218,11 @@ class MultiHeadAttention(Layer):
         if use_causal_mask:
             causal = _causal(query.shape[1], key.shape[1])
             mask = causal if mask is None else ops.logical_and(mask, causal)
+        if self.sliding_window is not None:
+            rows = ops.expand_dims(ops.arange(query.shape[1], dtype="int32"), 1)
+            cols = ops.expand_dims(ops.arange(key.shape[1], dtype="int32"), 0)
+            band = ops.less(ops.abs(ops.subtract(rows, cols)), self.sliding_window)
+            mask = band if mask is None else ops.logical_and(mask, band)
         if attention_mask is not None:
             am = ops.cast(attention_mask, "bool")
             mask = am if mask is None else ops.logical_and(mask, am)
@@ -212,6 +238,9 @@ class MultiHeadAttention(Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.pop("output_shape_arg", None)
+        config.pop("flash_attention", None)  # Keras leaves it out (a kernel choice)
+        if self.built and config.get("attention_axes") is None:
+            config["attention_axes"] = [1]  # Keras: the axes it attends over, once built
         return config
 
 

@@ -140,9 +140,12 @@ class Layer:
         obj._init_args = (args, dict(kwargs))
         return obj
 
-    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
-                 autocast: bool = True, **kwargs: Any) -> None:
-        activity_regularizer = kwargs.pop("activity_regularizer", None)
+    #: whether ``call`` handles an input mask (then the mask is passed on by default)
+    supports_masking = False
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
+                 dtype: Any = None, autocast: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
         legacy = {k: kwargs.pop(k) for k in _LEGACY_SHAPE_KWARGS if k in kwargs}
         kwargs.pop("input_spec", None)
         if kwargs:
@@ -172,8 +175,6 @@ class Layer:
         policy = dtype if isinstance(dtype, DTypePolicy) else DTypePolicy(
             None if dtype is None else dtype)
         self._dtype_policy = policy
-        self.compute_dtype = policy.compute_dtype
-        self.variable_dtype = policy.variable_dtype
 
     @property
     def dtype_policy(self) -> Any:
@@ -185,8 +186,59 @@ class Layer:
         self._set_dtype_policy(value)
 
     @property
+    def compute_dtype(self) -> Any:
+        """The dtype ``call`` computes in (float16 under ``mixed_float16``)."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> Any:
+        """The dtype of the layer's weights (float32 under a mixed policy)."""
+        return self._dtype_policy.variable_dtype
+
+    @property
     def dtype(self) -> Any:
         return self.variable_dtype
+
+    @property
+    def input_dtype(self) -> Any:
+        """The dtype floating inputs are cast to before ``call`` (the compute dtype)."""
+        return self.__dict__.get("_input_dtype") or self.compute_dtype
+
+    @input_dtype.setter
+    def input_dtype(self, value: Any) -> None:
+        self.__dict__["_input_dtype"] = _dt.canonicalize(value)
+
+    @property
+    def input_spec(self) -> Any:
+        """An ``InputSpec`` (or a list of them) the inputs are checked against before
+        ``call``; ``None`` (the default) checks nothing."""
+        return self.__dict__.get("_input_spec")
+
+    @input_spec.setter
+    def input_spec(self, value: Any) -> None:
+        self.__dict__["_input_spec"] = value
+
+    @property
+    def path(self) -> str:
+        """The layer's path (its name; variables are ``<path>/<variable name>``)."""
+        return self.__dict__.get("_path") or self.name
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of the layer's first functional-API call."""
+        return self._first_node("input").args[0]
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s) of the layer's first functional-API call."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what: str) -> KerasNode:
+        if not self._inbound_nodes:
+            raise InvalidArgumentError(
+                f"{type(self).__name__} {self.name!r}: the layer has never been called on "
+                f"symbolic inputs (tw.Input), so it has no defined {what}")
+        return self._inbound_nodes[0]
 
     # ---- tracking ---------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -227,15 +279,22 @@ class Layer:
         return out
 
     # ---- weights ---------------------------------------------------------------------
-    def add_weight(self, shape: Any = None, initializer: Any = "glorot_uniform",
-                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
-                   constraint: Any = None, name: str | None = None, **_: Any) -> Variable:
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                   constraint: Any = None, aggregation: str = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None,
+                   **_: Any) -> Variable:
+        """A weight of the layer (Keras's arguments). ``initializer=None`` means
+        ``"glorot_uniform"`` for floating dtypes and ``"zeros"`` otherwise, as in Keras;
+        ``aggregation`` is kept on the variable (one device: nothing to aggregate)."""
         import tensorweave.constraints as _constraints
         import tensorweave.initializers as _initializers
         import tensorweave.regularizers as _regularizers
 
         shape = tuple(int(d) for d in (shape or ()))
         dtype = _dt.canonicalize(dtype) if dtype is not None else self.variable_dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         init = _initializers.get(initializer)
         if init is None:
             init = _initializers.get("zeros")
@@ -243,12 +302,21 @@ class Layer:
         var = Variable(value, dtype=dtype, trainable=trainable,
                        name=name or f"variable_{len(self._tracked_weights)}")
         var.path = f"{self.name}/{var.name}"
+        var.aggregation = aggregation
         var.constraint = _constraints.get(constraint)
         reg = _regularizers.get(regularizer)
         if reg is not None:
             self._losses.append(lambda v=var, r=reg: r(v.value))
         self._tracked_weights.append(var)
         return var
+
+    def add_variable(self, shape: Any, initializer: Any, dtype: Any = None,
+                     trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                     constraint: Any = None, name: str | None = None) -> Variable:
+        """Keras's alias of :meth:`add_weight` (shape and initializer required)."""
+        return self.add_weight(shape, initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer,
+                               constraint=constraint, name=name)
 
     def _add_state_variable(self, shape: Any, initializer: Any = "zeros", dtype: Any = None,
                             name: str | None = None) -> Variable:
@@ -410,6 +478,11 @@ class Layer:
         raw_inputs = inputs
         if self.autocast:
             inputs = self._autocast_inputs(inputs)
+        spec = self.__dict__.get("_input_spec")
+        if spec is not None:
+            from .input_spec import assert_input_compatibility
+
+            assert_input_compatibility(spec, inputs, f"{type(self).__name__} {self.name!r}")
         self._maybe_build(inputs)
         params = self._call_params()
         accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
@@ -459,13 +532,13 @@ class Layer:
             self._record_node((raw_inputs, *args), kwargs, outputs)
         return outputs
 
-    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
         """The mask of the outputs: the input mask for a layer that ``supports_masking``
         (it keeps the time axis), else ``None``. Layers that make or consume masks
         (Embedding, Masking, recurrent layers, pooling over time) override it."""
         if not self.supports_masking:
             return None
-        return mask
+        return previous_mask
 
     def _set_output_masks(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
         if type(self).compute_mask is Layer.compute_mask and (
@@ -554,6 +627,112 @@ class Layer:
     def compute_output_spec(self, inputs: Any) -> Any:
         return self(inputs)
 
+    # ---- Keras 3 Layer API: build config, own variables, stateless and symbolic calls ------
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": ...}``: the shape the layer was built with (what
+        :meth:`build_from_config` needs to create the variables before loading them)."""
+        if self._build_shape is None:
+            return None
+        return {"input_shape": _listify(self._build_shape)}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Create the layer's variables from :meth:`get_build_config`'s dict."""
+        if config and "input_shape" in config and not self.built:
+            self._maybe_build_from_shape(config["input_shape"])
+            if not self.built:  # a layer whose call cannot run on placeholders
+                self.build(config["input_shape"])
+                self._build_shape = config["input_shape"]
+                self.built = True
+
+    def _own_variables(self) -> list[Variable]:
+        return list(self._tracked_weights)
+
+    def save_own_variables(self, store: dict) -> None:
+        """Write this layer's own variables (not its sub-layers') into ``store`` under
+        the keys ``"0"``, ``"1"`` ... (Keras's format)."""
+        for i, v in enumerate(self._own_variables()):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Read this layer's own variables from ``store`` (as :meth:`save_own_variables`
+        wrote them); the count and shapes must match."""
+        own = self._own_variables()
+        if len(store.keys()) != len(own):
+            raise InvalidArgumentError(
+                f"{type(self).__name__} {self.name!r}: load_own_variables expected "
+                f"{len(own)} variables, got {len(store.keys())}")
+        for i, v in enumerate(own):
+            value = store[str(i)]
+            if tuple(getattr(value, "shape", ())) != tuple(v.shape):
+                raise ShapeError(f"{type(self).__name__} {self.name!r}: variable {v.path} "
+                                 f"has shape {tuple(v.shape)}, got {tuple(value.shape)}")
+            v.assign(value)
+
+    def stateless_call(self, trainable_variables: list, non_trainable_variables: list,
+                       *args: Any, return_losses: bool = False, **kwargs: Any) -> Any:
+        """Call the layer with the given values in place of its variables, changing none
+        of them: returns ``(outputs, new non-trainable values)`` (and the losses with
+        ``return_losses=True``), as Keras's functional-style call."""
+        from tensorweave.variables import StatelessScope
+
+        t_vars, n_vars = self.trainable_variables, self.non_trainable_variables
+        for arg, given, want in (("trainable_variables", trainable_variables, t_vars),
+                                 ("non_trainable_variables", non_trainable_variables,
+                                  n_vars)):
+            if len(given) != len(want):
+                raise InvalidArgumentError(
+                    f"{type(self).__name__} {self.name!r}.stateless_call: argument {arg!r}: "
+                    f"expected {len(want)} values, got {len(given)}")
+        mapping = dict(zip(t_vars, [ops.convert_to_tensor(v) for v in trainable_variables]))
+        mapping.update(zip(n_vars, [ops.convert_to_tensor(v)
+                                    for v in non_trainable_variables]))
+        with StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            new_non_trainable = [scope.value_of(v) for v in n_vars]
+            losses = list(self.losses) if return_losses else None
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
+    def symbolic_call(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the layer on symbolic inputs (``tw.Input`` tensors): outputs with shapes
+        and dtypes, recorded for the functional API."""
+        return self(*args, **kwargs)
+
+    def rematerialized_call(self, layer_call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Keras's gradient-checkpointing wrapper of ``layer_call``. tensorweave's compiled
+        graphs keep the forward values the backward pass needs, so this returns
+        ``layer_call`` itself: the same outputs and gradients, without the memory
+        trade-off."""
+        return layer_call
+
+    def add_metric(self, *args: Any, **kwargs: Any) -> None:
+        """Removed in Keras 3 (it raises there too): create metrics in ``__init__`` /
+        ``build`` and call ``update_state``, or pass them to ``Model.compile``."""
+        raise InvalidArgumentError(
+            f"{type(self).__name__}.add_metric() was removed in Keras 3: add the metric in "
+            "Model.compile(metrics=[...]), or create metric objects in __init__()/build() "
+            "and call metric.update_state() in call()")
+
+    @property
+    def metrics(self) -> list:
+        """The metric objects held as attributes of this layer and its sub-layers."""
+        out: list = []
+        seen: set[int] = set()
+        for layer in self._flatten_layers():
+            for value in layer.__dict__.values():
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                for m in items:
+                    if _is_metric(m) and id(m) not in seen:
+                        seen.add(id(m))
+                        out.append(m)
+        return out
+
+    @property
+    def metrics_variables(self) -> list:
+        """The variables of :attr:`metrics` (their running totals)."""
+        return [v for m in self.metrics for v in getattr(m, "variables", [])]
+
     # ---- config ---------------------------------------------------------------------
     def get_config(self) -> dict:
         """Keras's config: name, trainable, dtype (its ``DTypePolicy`` config) and every
@@ -634,6 +813,11 @@ class Layer:
 
 
 _MISSING = object()
+
+
+def _is_metric(obj: Any) -> bool:
+    return not isinstance(obj, (Layer, type)) and all(
+        callable(getattr(obj, n, None)) for n in ("update_state", "result", "reset_state"))
 
 
 def _is_plain(v: Any) -> bool:
@@ -758,8 +942,11 @@ class InputLayer(Layer):
     """The layer behind ``tw.Input``: it only holds the model's input placeholder."""
 
     def __init__(self, shape: Any = None, batch_size: int | None = None, dtype: Any = None,
-                 name: str | None = None, sparse: bool = False, batch_shape: Any = None,
-                 input_tensor: Any = None, **kwargs: Any) -> None:
+                 sparse: bool | None = None, ragged: bool | None = None,
+                 batch_shape: Any = None, input_tensor: Any = None, optional: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        _no_sparse_ragged_optional(sparse, ragged, optional)
+        self.optional = False
         if shape is None and batch_shape is None:
             legacy = kwargs.pop("input_shape", None) or kwargs.pop("batch_input_shape", None)
             if legacy is not None:
@@ -780,19 +967,42 @@ class InputLayer(Layer):
         t = input_tensor if input_tensor is not None else \
             placeholder(full, self.input_dtype, name=self.name)
         t._keras_history = (self, None, 0)
-        self.output = t
+        self._output_tensor = t
+
+    @property
+    def output(self) -> Any:
+        """The model input placeholder this layer holds."""
+        return self._output_tensor
+
+    @property
+    def input(self) -> Any:
+        return self._output_tensor
 
     def call(self, inputs: Any) -> Any:
         return inputs
 
     def get_config(self) -> dict:
         return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype.name,
-                "name": self.name}
+                "sparse": False, "ragged": False, "name": self.name,
+                "optional": self.optional}
+
+
+def _no_sparse_ragged_optional(sparse: Any, ragged: Any, optional: Any) -> None:
+    for arg, v, why in (("sparse", sparse, "tensorweave has no sparse tensors"),
+                        ("ragged", ragged, "tensorweave has no ragged tensors"),
+                        ("optional", optional, "a functional model's inputs are all "
+                         "required in tensorweave")):
+        if v:
+            raise InvalidArgumentError(f"Input: argument {arg!r}: {why}; got {v!r} "
+                                       "(expected False or None)")
 
 
 def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,  # noqa: N802
-          name: str | None = None, batch_shape: Any = None, **kwargs: Any) -> Any:
+          sparse: bool | None = None, ragged: bool | None = None, batch_shape: Any = None,
+          name: str | None = None, tensor: Any = None, optional: bool = False,
+          **kwargs: Any) -> Any:
     """A symbolic model input (``tw.Input((784,))``); the batch dimension is ``None``."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                       batch_shape=batch_shape, **kwargs)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       ragged=ragged, name=name, batch_shape=batch_shape,
+                       input_tensor=tensor, optional=optional, **kwargs)
     return layer.output

@@ -7,7 +7,7 @@ from typing import Any
 from tensorweave import ops
 from tensorweave.errors import InvalidArgumentError
 
-from .base import Layer
+from .base import Layer, _serialize_object
 from .reshaping import layer_label
 
 __all__ = ["Embedding"]
@@ -30,7 +30,9 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int,
                  embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
                  embeddings_constraint: Any = None, mask_zero: bool = False,
-                 weights: Any = None, lora_rank: int | None = None, **kwargs: Any) -> None:
+                 weights: Any = None, lora_rank: int | None = None,
+                 lora_alpha: float | None = None, quantization_config: Any = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         where = layer_label(self)
@@ -38,9 +40,12 @@ class Embedding(Layer):
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise InvalidArgumentError(f"{where}: argument {arg!r}: expected a positive "
                                            f"int, got {v!r}")
-        if lora_rank is not None:
-            raise InvalidArgumentError(f"{where}: argument 'lora_rank': LoRA is not supported, "
-                                       f"got {lora_rank!r} (expected None)")
+        for arg, v in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
+                       ("quantization_config", quantization_config)):
+            if v is not None:
+                raise InvalidArgumentError(
+                    f"{where}: argument {arg!r}: LoRA and quantization are not supported, "
+                    f"got {v!r} (expected None)")
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = embeddings_initializer
@@ -81,5 +86,9 @@ class Embedding(Layer):
     def get_config(self) -> dict:
         cfg = super().get_config()
         cfg.pop("weights", None)  # the values travel with the weights file, not the config
+        for k in ("lora_rank", "lora_alpha", "quantization_config"):  # Keras: only when set
+            cfg.pop(k, None)
+        cfg["activity_regularizer"] = _serialize_object(
+            "regularizers", self.activity_regularizer, "Embedding.activity_regularizer")
         return cfg
 

@@ -10,7 +10,7 @@ from tensorweave.errors import InvalidArgumentError, ShapeError
 from .base import Layer, in_shape_inference
 from .reshaping import layer_label
 
-__all__ = ["TimeDistributed", "Bidirectional"]
+__all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
 
 
 def _check_layer(where: str, layer: Any) -> None:
@@ -30,7 +30,46 @@ def _clone(layer: Layer, **overrides: Any) -> Layer:
     return deserialize_layer(config)
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (``self.layer``), as Keras's
+    ``keras.layers.Wrapper``: the wrapped layer's weights are the wrapper's, and the config
+    holds the wrapped layer's serialized config under ``"layer"``. Subclasses implement
+    ``call`` (and ``build`` when they add weights of their own)."""
+
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _check_layer(f"{type(self).__name__} {self.name!r}", layer)
+        self.layer = layer
+
+    def build(self, input_shape: Any = None) -> None:
+        if not self.layer.built and input_shape is not None:
+            self.layer._maybe_build_from_shape(_listify_shape(input_shape))
+        self.built = True
+
+    def get_config(self) -> dict:
+        from tensorweave.saving import serialize_layer
+
+        config = super().get_config()
+        config["layer"] = serialize_layer(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: Any = None) -> Layer:
+        from tensorweave.saving import deserialize_layer
+
+        config = dict(config)
+        build_shape = config.pop("build_input_shape", None)
+        layer = cls(deserialize_layer(config.pop("layer"), custom_objects), **config)
+        if build_shape is not None:
+            layer._maybe_build_from_shape(build_shape)
+        return layer
+
+
+def _listify_shape(shape: Any) -> Any:
+    return list(shape) if isinstance(shape, tuple) else shape
+
+
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every timestep of a ``(batch, timesteps, ...)`` input with the
     same weights (e.g. one Dense per step of a sequence, one Conv2D per video frame).
 
@@ -38,9 +77,7 @@ class TimeDistributed(Layer):
     ``batch * timesteps`` samples), which is what the unrolled per-step loop computes."""
 
     def __init__(self, layer: Layer, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        _check_layer(f"TimeDistributed {self.name!r}", layer)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
@@ -75,24 +112,6 @@ class TimeDistributed(Layer):
         out_rest = tuple(y.shape[1:])
         return ops.reshape(y, (-1 if batch is None else batch, steps, *out_rest))
 
-    def get_config(self) -> dict:
-        from tensorweave.saving import serialize_layer
-
-        config = super().get_config()
-        config["layer"] = serialize_layer(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: Any = None) -> TimeDistributed:
-        from tensorweave.saving import deserialize_layer
-
-        config = dict(config)
-        build_shape = config.pop("build_input_shape", None)
-        layer = cls(deserialize_layer(config.pop("layer"), custom_objects), **config)
-        if build_shape is not None:
-            layer._maybe_build_from_shape(build_shape)
-        return layer
-
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -108,9 +127,12 @@ class Bidirectional(Layer):
     ``return_sequences`` are reversed in time so step ``t`` of both refers to input ``t``,
     and with ``return_state`` the states follow the output, forward ones first."""
 
-    def __init__(self, layer: Layer, merge_mode: str | None = "concat",
+    def __init__(self, layer: Layer, merge_mode: str | None = "concat", weights: Any = None,
                  backward_layer: Layer | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        #: Keras's ``weights=``: the forward layer's arrays then the backward layer's,
+        #: set when the layer is built
+        self._initial_weights = None if weights is None else list(weights)
         where = f"Bidirectional {self.name!r}"
         _check_layer(where, layer)
         if merge_mode not in _MERGE_MODES:
@@ -152,6 +174,20 @@ class Bidirectional(Layer):
         self.stateful = bool(getattr(layer, "stateful", False))
 
     def build(self, input_shape: Any) -> None:
+        if self._initial_weights is not None:
+            shape = _listify_shape(input_shape)
+            for sub in (self.forward_layer, self.backward_layer):
+                if not sub.built:
+                    sub._maybe_build_from_shape(shape)
+            weights, self._initial_weights = self._initial_weights, None
+            n = len(self.forward_layer.weights)
+            if len(weights) != n + len(self.backward_layer.weights):
+                raise InvalidArgumentError(
+                    f"{layer_label(self)}: argument 'weights': expected "
+                    f"{n + len(self.backward_layer.weights)} arrays (forward then backward), "
+                    f"got {len(weights)}")
+            self.forward_layer.set_weights(weights[:n])
+            self.backward_layer.set_weights(weights[n:])
         self.built = True
 
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
@@ -212,6 +248,7 @@ class Bidirectional(Layer):
         config = super().get_config()
         config["layer"] = serialize_layer(self.forward_layer)
         config["merge_mode"] = self.merge_mode
+        config.pop("weights", None)  # the arrays travel with the weights, not the config
         if self._custom_backward:
             config["backward_layer"] = serialize_layer(self.backward_layer)
         else:

@@ -53,7 +53,15 @@ MODELS: dict[str, str] = {}
 RANDOM: dict[str, str] = {}
 DATASETS: dict[str, str] = {}
 MODEL_API: dict[str, str] = {}
-LAYER_API: dict[str, str] = {}
+_QUANTIZATION = ("other: Keras's int8/float8/int4/GPTQ weight quantization (quantized kernels, "
+                 "scales and quantized matmuls per layer) is not implemented in tensorweave; "
+                 "Dense/Embedding reject quantization_config")
+LAYER_API: dict[str, str] = {
+    "quantize": _QUANTIZATION,
+    "quantized_build": _QUANTIZATION,
+    "quantized_call": _QUANTIZATION,
+    "quantization_mode": _QUANTIZATION,
+}
 
 #: "module.name" (or "Model.method") -> why its parameters differ from Keras's on purpose.
 SIGNATURES: dict[str, str] = {}
