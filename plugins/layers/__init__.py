@@ -23,7 +23,10 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Masking
-from .embedding import Embedding
+from .categorical import CategoryEncoding, Discretization
+from .einsum_dense import EinsumDense
+from .embedding import Embedding, ReversibleEmbedding
+from .pipeline import Pipeline
 from .image_augmentation import (
     CenterCrop,
     RandomBrightness,
@@ -49,6 +52,7 @@ from .normalization import (
     BatchNormalization,
     GroupNormalization,
     LayerNormalization,
+    RMSNormalization,
     UnitNormalization,
 )
 from .pooling import (
@@ -86,7 +90,7 @@ from .reshaping import (
 from .input_spec import InputSpec
 from .wrappers import Bidirectional, TimeDistributed, Wrapper
 
-LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
+LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, Masking,
           # reshaping
           Reshape, Permute, RepeatVector, Lambda, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
           UpSampling1D, UpSampling2D, UpSampling3D, Cropping1D, Cropping2D, Cropping3D,
@@ -99,7 +103,7 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
           # normalization, embedding, merging
           BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
-          Embedding,
+          RMSNormalization, Embedding, ReversibleEmbedding,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
           SimpleRNN, LSTM, GRU, Wrapper, TimeDistributed, Bidirectional,
@@ -112,7 +116,7 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D, SpatialDropout2D,
           SpatialDropout3D, ActivityRegularization,
           # preprocessing inside the model
-          Identity, Rescaling, Normalization,
+          Identity, Rescaling, Normalization, CategoryEncoding, Discretization, Pipeline,
           # image preprocessing and augmentation
           Resizing, CenterCrop, RandomCrop, RandomFlip, RandomRotation, RandomZoom,
           RandomTranslation, RandomContrast, RandomBrightness]

@@ -376,3 +376,50 @@ class UnitNormalization(Layer):
         if out_dtype is not None and out_dtype is not y.dtype:
             y = ops.cast(y, out_dtype)
         return y
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalisation (Zhang & Sennrich, 2019):
+    ``x / sqrt(mean(x**2 over axis) + epsilon) * scale`` with a learned ``scale`` over
+    ``axis``; no centring and no offset (Keras 3's ``keras.layers.RMSNormalization``)."""
+
+    def __init__(self, axis: Any = -1, epsilon: float = 1e-6, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        where = layer_label(self)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise InvalidArgumentError(f"{where}: argument 'axis': expected an int or a list "
+                                       f"of ints, got {axis!r}")
+        _check_epsilon(where, epsilon)
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self._axes = axes
+        self.epsilon = float(epsilon)
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        ndim = len(input_shape)
+        axes = sorted({_check_axis(self, a, ndim) for a in self._axes})
+        shape = tuple(input_shape[a] for a in axes)
+        if None in shape:
+            raise ShapeError(f"{layer_label(self)}: the normalised axes {self.axis} must have "
+                             f"known sizes, got input shape {tuple(input_shape)}")
+        self.scale = self.add_weight(shape, "ones", name="scale")
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        ndim = inputs.ndim
+        axes = tuple(sorted({_check_axis(self, a, ndim) for a in self._axes}))
+        x, out_dtype = _to_float32(inputs)
+        dt = x.dtype
+        ms = ops.mean(ops.square(x), axis=axes, keepdims=True)
+        y = ops.multiply(x, ops.rsqrt(ops.add(ms, self.epsilon)))
+        bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(ndim))
+        y = ops.multiply(y, ops.reshape(_read(self.scale, dt), bshape))
+        if out_dtype is not None and out_dtype is not y.dtype:
+            y = ops.cast(y, out_dtype)
+        return y
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["axis"] = list(self._axes)  # Keras: a list once built
+        return config
