@@ -8,7 +8,7 @@ from tensorweave.plugin import hookimpl
 
 from . import merging
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .attention import AdditiveAttention, Attention, GroupedQueryAttention, MultiHeadAttention
 from .base import Input, InputLayer, Layer
 from .conv import (
     Conv1D,
@@ -109,7 +109,7 @@ LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, M
           SimpleRNN, LSTM, GRU, Wrapper, TimeDistributed, Bidirectional,
           RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
           # attention
-          MultiHeadAttention, Attention, AdditiveAttention,
+          MultiHeadAttention, GroupedQueryAttention, Attention, AdditiveAttention,
           # activations with parameters
           ReLU, LeakyReLU, PReLU, ELU, Softmax,
           # regularization
@@ -136,6 +136,7 @@ ALIASES: dict[type, tuple[str, ...]] = {
     GlobalMaxPooling3D: ("GlobalMaxPool3D",),
     GlobalAveragePooling1D: ("GlobalAvgPool1D",), GlobalAveragePooling2D: ("GlobalAvgPool2D",),
     GlobalAveragePooling3D: ("GlobalAvgPool3D",),
+    GroupedQueryAttention: ("GroupQueryAttention",),
 }
 
 #: ``keras.layers.add([a, b])`` and friends: functions that build and call the layer.

@@ -21,7 +21,7 @@ from .core import Dropout
 from .noise import _rate
 from .reshaping import layer_label
 
-__all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
+__all__ = ["MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention"]
 
 
 def _positive_int(layer: Layer, arg: str, value: Any) -> int:
@@ -146,6 +146,11 @@ class MultiHeadAttention(Layer):
     def _maybe_build(self, inputs: Any) -> None:
         pass  # built in call, where value and key shapes are known too
 
+    def _expand_key_value(self, k: Any, v: Any) -> tuple[Any, Any]:
+        """Key and value heads to match the query heads (the same here; grouped-query
+        attention repeats each key/value head)."""
+        return k, v
+
     @staticmethod
     def _project(x: Any, kernel: Any, bias: Any) -> Any:
         """``(b, t, f) @ (f, h, d) -> (b, h, t, d)``."""
@@ -181,6 +186,7 @@ class MultiHeadAttention(Layer):
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)
+        k, v = self._expand_key_value(k, v)
         q = ops.multiply(q, 1.0 / math.sqrt(float(self.key_dim)))
         scores = ops.matmul(q, ops.swapaxes(k, -1, -2))  # (b, h, tq, tk)
         keep = self._attention_mask(query, key, query_mask, key_mask, attention_mask,
@@ -241,6 +247,75 @@ class MultiHeadAttention(Layer):
         config.pop("flash_attention", None)  # Keras leaves it out (a kernel choice)
         if self.built and config.get("attention_axes") is None:
             config["attention_axes"] = [1]  # Keras: the axes it attends over, once built
+        return config
+
+
+class GroupedQueryAttention(MultiHeadAttention):
+    """Grouped-query attention (Ainslie et al., 2023), Keras 3's
+    ``keras.layers.GroupQueryAttention``: ``num_query_heads`` query heads share
+    ``num_key_value_heads`` key/value heads (each serves ``num_query_heads //
+    num_key_value_heads`` consecutive query heads), all of size ``head_dim``; the output
+    has the query's feature size. Masks, ``use_causal_mask``, ``sliding_window`` and
+    ``use_gate`` as in :class:`MultiHeadAttention`."""
+
+    def __init__(self, head_dim: int, num_query_heads: int, num_key_value_heads: int,
+                 dropout: float = 0.0, use_bias: bool = True,
+                 sliding_window: int | None = None, flash_attention: bool | None = None,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, use_gate: bool = False, seed: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(num_query_heads, head_dim, dropout=dropout, use_bias=use_bias,
+                         sliding_window=sliding_window, flash_attention=flash_attention,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         use_gate=use_gate, seed=seed, **kwargs)
+        kv = _positive_int(self, "num_key_value_heads", num_key_value_heads)
+        if num_query_heads % kv:
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: argument 'num_query_heads': expected a multiple of "
+                f"num_key_value_heads={kv}, got {num_query_heads}")
+        self.head_dim = head_dim
+        self.num_query_heads = num_query_heads
+        self.num_key_value_heads = kv
+        self.num_repeats = num_query_heads // kv
+
+    def build(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> None:
+        value_shape = query_shape if value_shape is None else value_shape
+        key_shape = value_shape if key_shape is None else key_shape
+        for arg, shape in (("query", query_shape), ("value", value_shape),
+                           ("key", key_shape)):
+            if len(shape) != 3 or shape[-1] is None:
+                raise ShapeError(f"{layer_label(self)}: argument {arg!r}: expected shape "
+                                 f"(batch, steps, features) with known features, got "
+                                 f"{tuple(shape)}")
+        h, kv, d = self.num_query_heads, self.num_key_value_heads, self.head_dim
+        self.query_kernel, self.query_bias = self._dense("query", (query_shape[-1], h, d),
+                                                         (h, d))
+        self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], kv, d), (kv, d))
+        if self.use_gate:
+            self.gate_kernel, self.gate_bias = self._dense(
+                "gate", (query_shape[-1], h, d), (h, d))
+        self.value_kernel, self.value_bias = self._dense(
+            "value", (value_shape[-1], kv, d), (kv, d))
+        self.output_kernel, self.output_bias = self._dense(
+            "attention_output", (h, d, query_shape[-1]), (query_shape[-1],))
+        self.built = True
+
+    def _expand_key_value(self, k: Any, v: Any) -> tuple[Any, Any]:
+        if self.num_repeats == 1:
+            return k, v
+        return (ops.repeat(k, self.num_repeats, axis=1),
+                ops.repeat(v, self.num_repeats, axis=1))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("attention_axes", None)
         return config
 
 

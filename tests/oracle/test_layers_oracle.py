@@ -157,6 +157,10 @@ CASES: list[tuple] = [
      (2, 3), {"reverse": True}),
     ("pipeline", "Pipeline", lambda lib: ([lib.layers.Rescaling(0.5), lib.layers.Dense(3),
                                            lib.layers.ReLU()],), {}, (2, 4), {}),
+    ("gqa", "GroupQueryAttention", (3, 4, 2), {}, [(2, 3, 5), (2, 4, 5)], {"*": True}),
+    ("gqa_gate", "GroupQueryAttention", (2, 2, 1), {"use_gate": True, "use_bias": False,
+                                                    "sliding_window": 2},
+     [(2, 4, 3), (2, 4, 3)], {"*": True, "use_causal_mask": True}),
     ("mha_causal", "MultiHeadAttention", (1, 2), {}, [(2, 4, 3), (2, 4, 3)],
      {"*": True, "use_causal_mask": True}),
 ]
