@@ -88,7 +88,7 @@ from .reshaping import (
     ZeroPadding3D,
 )
 from .input_spec import InputSpec
-from .wrappers import Bidirectional, TimeDistributed, Wrapper
+from .wrappers import Bidirectional, SpectralNormalization, TimeDistributed, Wrapper
 
 LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, Masking,
           # reshaping
@@ -107,6 +107,7 @@ LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, M
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
           SimpleRNN, LSTM, GRU, Wrapper, TimeDistributed, Bidirectional,
+          SpectralNormalization,
           RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
           # attention
           MultiHeadAttention, GroupedQueryAttention, Attention, AdditiveAttention,

@@ -340,7 +340,9 @@ class Layer:
 
     @property
     def weights(self) -> list[Variable]:
-        return [w for layer in self._flatten_layers() for w in layer._tracked_weights]
+        """This layer's weights, then its sub-layers' (a variable two layers share is
+        listed once, where it first appears, as in Keras)."""
+        return _unique([w for layer in self._flatten_layers() for w in layer._tracked_weights])
 
     @property
     def variables(self) -> list[Variable]:
@@ -363,7 +365,7 @@ class Layer:
         for layer in self._flatten_layers():
             if layer.trainable:
                 out += [w for w in layer._tracked_weights if w.trainable]
-        return out
+        return _unique(out)
 
     trainable_variables = trainable_weights
 
@@ -813,6 +815,16 @@ class Layer:
 
 
 _MISSING = object()
+
+
+def _unique(variables: list) -> list:
+    seen: set[int] = set()
+    out = []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
 
 
 def _is_metric(obj: Any) -> bool:

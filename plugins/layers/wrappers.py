@@ -10,7 +10,7 @@ from tensorweave.errors import InvalidArgumentError, ShapeError
 from .base import Layer, in_shape_inference
 from .reshaping import layer_label
 
-__all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
+__all__ = ["Wrapper", "TimeDistributed", "Bidirectional", "SpectralNormalization"]
 
 
 def _check_layer(where: str, layer: Any) -> None:
@@ -269,3 +269,77 @@ class Bidirectional(Layer):
         if build_shape is not None:
             obj._maybe_build_from_shape(build_shape)
         return obj
+
+
+class SpectralNormalization(Wrapper):
+    """Divides the wrapped layer's kernel (``kernel`` or ``embeddings``) by its largest
+    singular value, estimated by ``power_iterations`` steps of power iteration per
+    training call (Miyato et al., 2018; Keras 3's ``keras.layers.SpectralNormalization``).
+
+    While training, each call updates the estimate ``vector_u`` (a non-trainable weight)
+    and writes the normalised kernel back into the wrapped layer; at inference the wrapped
+    layer runs with the kernel as it is."""
+
+    def __init__(self, layer: Layer, power_iterations: int = 1, **kwargs: Any) -> None:
+        super().__init__(layer, **kwargs)
+        if not isinstance(power_iterations, int) or power_iterations <= 0:
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'power_iterations': "
+                                       f"expected a positive int, got {power_iterations!r}")
+        self.power_iterations = power_iterations
+
+    def build(self, input_shape: Any) -> None:
+        import tensorweave.initializers as _initializers
+
+        super().build(input_shape)
+        kernel = getattr(self.layer, "kernel", None)
+        if kernel is None:
+            kernel = getattr(self.layer, "embeddings", None)
+        if kernel is None:
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: the wrapped {type(self.layer).__name__} has neither "
+                "a 'kernel' nor an 'embeddings' weight to normalise")
+        object.__setattr__(self, "_kernel_var", kernel)
+        # as Keras, the wrapper tracks the kernel itself: weights are [kernel, vector_u,
+        # the wrapped layer's others]
+        self._tracked_weights.append(kernel)
+        self.kernel_shape = tuple(kernel.shape)
+        self.vector_u = self.add_weight(
+            (1, self.kernel_shape[-1]), _initializers.TruncatedNormal(stddev=0.02),
+            dtype=kernel.dtype, trainable=False, name="vector_u")
+        self.built = True
+
+    @property
+    def kernel(self) -> Any:
+        return self.__dict__.get("_kernel_var")
+
+    def normalized_weights(self) -> tuple[Any, Any]:
+        """``(new vector_u, kernel / sigma)``: the power-iteration estimate and the
+        spectrally normalised kernel."""
+        kernel = self._kernel_var.value
+        w = ops.reshape(kernel, (-1, self.kernel_shape[-1]))
+        u = self.vector_u.value
+        v = u
+        for _ in range(self.power_iterations):
+            v = _l2_normalize(ops.matmul(u, ops.transpose(w)))
+            u = _l2_normalize(ops.matmul(v, w))
+        u, v = ops.stop_gradient(u), ops.stop_gradient(v)
+        sigma = ops.matmul(ops.matmul(v, w), ops.transpose(u))
+        return u, ops.reshape(ops.divide(kernel, sigma), self.kernel_shape)
+
+    def call(self, inputs: Any, training: Any = False) -> Any:
+        if training:
+            kernel = self._kernel_var.value
+            if not ops.is_symbolic(kernel) and not bool(ops.any(ops.not_equal(kernel, 0))):
+                pass  # an all-zero kernel has no direction to normalise (Keras keeps it)
+            else:
+                new_u, new_kernel = self.normalized_weights()
+                self.vector_u.assign(new_u)
+                self._kernel_var.assign(new_kernel)
+        out = self.layer(inputs)
+        return out if out.dtype == inputs.dtype else ops.cast(out, inputs.dtype)
+
+
+def _l2_normalize(x: Any) -> Any:
+    """``x / max(||x||, 1e-7)`` over all of ``x`` (Keras's ``ops.normalize(x, axis=None)``)."""
+    norm = ops.sqrt(ops.sum(ops.square(x)))
+    return ops.divide(x, ops.maximum(norm, 1e-7))

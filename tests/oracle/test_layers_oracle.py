@@ -83,6 +83,7 @@ CASES: list[tuple] = [
     ("gmp2d", "GlobalMaxPooling2D", (), {}, (2, 4, 4, 3), {}),
     ("gmp3d", "GlobalMaxPooling3D", (), {"keepdims": True}, (1, 3, 3, 3, 2), {}),
     ("bn", "BatchNormalization", (), {}, (4, 5), {}),
+    ("bn_train", "BatchNormalization", (), {"momentum": 0.5}, (4, 5), {"training": True}),
     ("bn_cfg", "BatchNormalization", (), {"axis": 1, "momentum": 0.9, "epsilon": 1e-5,
                                           "center": False}, (4, 3, 2), {}),
     ("ln", "LayerNormalization", (), {}, (2, 3, 5), {}),
@@ -161,6 +162,11 @@ CASES: list[tuple] = [
     ("gqa_gate", "GroupQueryAttention", (2, 2, 1), {"use_gate": True, "use_bias": False,
                                                     "sliding_window": 2},
      [(2, 4, 3), (2, 4, 3)], {"*": True, "use_causal_mask": True}),
+    ("spectral_norm", "SpectralNormalization", lambda lib: (lib.layers.Dense(4),), {},
+     (2, 3), {}),
+    ("spectral_norm_train", "SpectralNormalization",
+     lambda lib: (lib.layers.Conv2D(3, 2),), {"power_iterations": 2}, (1, 4, 4, 2),
+     {"training": True}),
     ("mha_causal", "MultiHeadAttention", (1, 2), {}, [(2, 4, 3), (2, 4, 3)],
      {"*": True, "use_causal_mask": True}),
 ]
@@ -173,7 +179,8 @@ SKIP_KEYS = {
 # per case: config keys compared otherwise (the nested layers of a Pipeline are
 # serialized by tw.saving's serialize_layer, whose envelope -- module / registered_name /
 # build_config -- is the saving module's business; the outputs and weights are compared)
-CASE_SKIP_KEYS = {"pipeline": {"layers"}}
+CASE_SKIP_KEYS = {"pipeline": {"layers"}, "spectral_norm": {"layer"},
+                  "spectral_norm_train": {"layer"}}
 
 
 def _make_inputs(spec: Any, rng: np.random.Generator) -> Any:
@@ -246,19 +253,24 @@ def test_layer_matches_keras(keras: Any, rng: np.random.Generator, close: Any,
     k_args = args(keras) if callable(args) else args
     t_args = args(tw) if callable(args) else args
     k_layer = getattr(keras.layers, cls)(*k_args, **kwargs)
-    k_out = _run(k_layer, x, call_kw)
+    build_kw = {k: v for k, v in call_kw.items() if k != "training"}
+    _run(k_layer, x, build_kw)  # build (at inference: a training call may update weights)
     t_layer = getattr(tw.layers, cls)(*t_args, **kwargs)
-    _run(t_layer, x, call_kw)  # build
+    _run(t_layer, x, build_kw)
     k_weights = k_layer.get_weights()
     t_shapes = [tuple(w.shape) for w in t_layer.get_weights()]
     k_shapes = [tuple(w.shape) for w in k_weights]
     assert t_shapes == k_shapes, f"{cid}: weight shapes {t_shapes} vs Keras {k_shapes}"
     t_layer.set_weights(k_weights)
+    k_out = _run(k_layer, x, call_kw)
     t_out = _run(t_layer, x, call_kw)
     k_flat, t_flat = _flat(k_out), _flat(t_out)
     assert len(k_flat) == len(t_flat), f"{cid}: {len(t_flat)} outputs vs Keras {len(k_flat)}"
     for i, (a, b) in enumerate(zip(t_flat, k_flat)):
         close(a, np.asarray(b), rtol=1e-4, atol=1e-5, what=f"{cid} output {i}")
+    # weights a training call updates (moving statistics, normalised kernels) agree too
+    for i, (a, b) in enumerate(zip(t_layer.get_weights(), k_layer.get_weights())):
+        close(a, b, rtol=1e-4, atol=1e-5, what=f"{cid} weight {i} after the call")
     # config: every Keras key with Keras's value; and ours round-trips
     k_cfg, t_cfg = k_layer.get_config(), t_layer.get_config()
     skip = CASE_SKIP_KEYS.get(cid, set())
