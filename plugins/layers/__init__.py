@@ -10,6 +10,7 @@ from . import merging
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention, GroupedQueryAttention, MultiHeadAttention
 from .base import Input, InputLayer, Layer
+from .categorical import CategoryEncoding, Discretization
 from .conv import (
     Conv1D,
     Conv1DTranspose,
@@ -23,10 +24,8 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Masking
-from .categorical import CategoryEncoding, Discretization
 from .einsum_dense import EinsumDense
 from .embedding import Embedding, ReversibleEmbedding
-from .pipeline import Pipeline
 from .image_augmentation import (
     CenterCrop,
     RandomBrightness,
@@ -38,6 +37,7 @@ from .image_augmentation import (
     RandomZoom,
     Resizing,
 )
+from .input_spec import InputSpec
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .noise import (
     ActivityRegularization,
@@ -55,6 +55,7 @@ from .normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from .pipeline import Pipeline
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -87,7 +88,6 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from .input_spec import InputSpec
 from .wrappers import Bidirectional, SpectralNormalization, TimeDistributed, Wrapper
 
 LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, Masking,

@@ -34,6 +34,11 @@ LAYERS: dict[str, str] = {
     "JaxLayer": BACKEND_SPECIFIC + " (JAX functions with JAX pytrees of parameters)",
     "TorchModuleWrapper": BACKEND_SPECIFIC + " (torch.nn.Module)",
     "TFSMLayer": TF_ONLY + ": loads a TensorFlow SavedModel",
+    "StringLookup": TF_ONLY + ": Keras 3 builds it on tf.lookup tables over tf.string tensors "
+                    "(it raises without TensorFlow); tensorweave has no string dtype",
+    "TextVectorization": TF_ONLY + ": Keras 3 splits, normalizes and looks up tf.string "
+                         "tensors (it raises without TensorFlow); tensorweave has no string "
+                         "dtype",
 }
 
 LOSSES: dict[str, str] = {}
