@@ -24,6 +24,7 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Masking
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .einsum_dense import EinsumDense
 from .embedding import Embedding, ReversibleEmbedding
 from .image_augmentation import (
@@ -107,7 +108,7 @@ LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, M
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
           SimpleRNN, LSTM, GRU, Wrapper, TimeDistributed, Bidirectional,
-          SpectralNormalization,
+          SpectralNormalization, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
           RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
           # attention
           MultiHeadAttention, GroupedQueryAttention, Attention, AdditiveAttention,

@@ -167,6 +167,13 @@ CASES: list[tuple] = [
     ("spectral_norm_train", "SpectralNormalization",
      lambda lib: (lib.layers.Conv2D(3, 2),), {"power_iterations": 2}, (1, 4, 4, 2),
      {"training": True}),
+    ("convlstm1d", "ConvLSTM1D", (2, 3), {}, (2, 3, 6, 2), {}),
+    ("convlstm2d", "ConvLSTM2D", (2, 2), {"padding": "same", "return_sequences": True,
+                                          "return_state": True}, (1, 3, 4, 4, 2), {}),
+    ("convlstm2d_strides", "ConvLSTM2D", (3, (2, 3)), {"strides": 2, "go_backwards": True,
+                                                       "unit_forget_bias": False},
+     (2, 2, 5, 6, 1), {}),
+    ("convlstm3d", "ConvLSTM3D", (2, 2), {}, (1, 2, 3, 3, 3, 1), {}),
     ("mha_causal", "MultiHeadAttention", (1, 2), {}, [(2, 4, 3), (2, 4, 3)],
      {"*": True, "use_causal_mask": True}),
 ]
