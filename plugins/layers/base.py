@@ -784,7 +784,11 @@ class Layer:
             if attr is not _MISSING and not isinstance(attr, Layer):
                 value = attr
             return _serialize_activation(value, where)
-        if attr is not _MISSING and _is_plain(attr) and _is_plain(value):
+        # a built-in layer's normalized attribute (kernel_size=3 -> (3, 3)), as Keras's
+        # get_config reports it; a user's layer keeps the argument it was given (its
+        # attribute of the same name may mean something else)
+        if attr is not _MISSING and _is_plain(attr) and _is_plain(value) and \
+                type(self).__module__.startswith("tensorweave."):
             value = attr
         return _jsonable(value, where)
 
