@@ -293,3 +293,23 @@ def test_layer_matches_keras(keras: Any, rng: np.random.Generator, close: Any,
         k_clone = type(k_layer).from_config(
             {k: v for k, v in t_cfg.items() if k in k_cfg or k == "name"})
         assert not config_diffs(k_cfg, k_clone.get_config())
+
+
+def test_discretization_adapt_matches_keras(keras: Any, rng: np.random.Generator,
+                                            close: Any) -> None:
+    """adapt() learns Keras's boundaries (its quantile summary), also over batches. (Keras's
+    adapt() itself imports TensorFlow to test for tf.data; its update_state /
+    finalize_state, which adapt() runs per batch, are plain NumPy.)"""
+    data = rng.standard_normal((200, 3)).astype(F)
+    for num_bins, epsilon, batches in ((4, 0.01, [data]), (5, 0.1, [data[:70], data[70:]])):
+        k_layer = keras.layers.Discretization(num_bins=num_bins, epsilon=epsilon)
+        k_layer.reset_state()
+        for batch in batches:
+            k_layer.update_state(batch)
+        k_layer.finalize_state()
+        t_layer = tw.layers.Discretization(num_bins=num_bins, epsilon=epsilon)
+        t_layer.adapt(batches[0] if len(batches) == 1 else batches)
+        close(np.asarray(t_layer.bin_boundaries, F), np.asarray(k_layer.bin_boundaries, F),
+              what=f"boundaries num_bins={num_bins}")
+        x = rng.standard_normal((4, 3)).astype(F)
+        close(t_layer(x), np.asarray(k_layer(x)), what="bucket ids")
