@@ -249,10 +249,8 @@ class Bidirectional(Layer):
         config["layer"] = serialize_layer(self.forward_layer)
         config["merge_mode"] = self.merge_mode
         config.pop("weights", None)  # the arrays travel with the weights, not the config
-        if self._custom_backward:
-            config["backward_layer"] = serialize_layer(self.backward_layer)
-        else:
-            config.pop("backward_layer", None)
+        # Keras always writes the backward layer (made from `layer` or given)
+        config["backward_layer"] = serialize_layer(self.backward_layer)
         return config
 
     @classmethod

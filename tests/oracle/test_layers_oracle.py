@@ -174,6 +174,16 @@ CASES: list[tuple] = [
                                                        "unit_forget_bias": False},
      (2, 2, 5, 6, 1), {}),
     ("convlstm3d", "ConvLSTM3D", (2, 2), {}, (1, 2, 3, 3, 3, 1), {}),
+    ("time_distributed", "TimeDistributed", lambda lib: (lib.layers.Dense(3),), {},
+     (2, 4, 5), {}),
+    ("bidirectional", "Bidirectional", lambda lib: (lib.layers.LSTM(3, return_sequences=True),),
+     {}, (2, 4, 2), {}),
+    ("bidirectional_sum", "Bidirectional", lambda lib: (lib.layers.GRU(2),),
+     {"merge_mode": "sum"}, (2, 4, 2), {}),
+    ("rnn_lstm_cell", "RNN", lambda lib: (lib.layers.LSTMCell(3),), {"return_sequences": True},
+     (2, 4, 2), {}),
+    ("rnn_stacked", "RNN", lambda lib: ([lib.layers.SimpleRNNCell(3), lib.layers.GRUCell(2)],),
+     {}, (2, 4, 2), {}),
     ("mha_causal", "MultiHeadAttention", (1, 2), {}, [(2, 4, 3), (2, 4, 3)],
      {"*": True, "use_causal_mask": True}),
 ]
@@ -187,7 +197,10 @@ SKIP_KEYS = {
 # serialized by tw.saving's serialize_layer, whose envelope -- module / registered_name /
 # build_config -- is the saving module's business; the outputs and weights are compared)
 CASE_SKIP_KEYS = {"pipeline": {"layers"}, "spectral_norm": {"layer"},
-                  "spectral_norm_train": {"layer"}}
+                  "spectral_norm_train": {"layer"}, "time_distributed": {"layer"},
+                  "bidirectional": {"layer", "backward_layer"},
+                  "bidirectional_sum": {"layer", "backward_layer"},
+                  "rnn_lstm_cell": {"cell"}, "rnn_stacked": {"cell"}}
 
 
 def _make_inputs(spec: Any, rng: np.random.Generator) -> Any:
