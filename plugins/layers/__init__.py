@@ -23,8 +23,8 @@ from .conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from .core import Activation, Dense, Dropout, Flatten, Masking
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from .core import Activation, Dense, Dropout, Flatten, Masking
 from .einsum_dense import EinsumDense
 from .embedding import Embedding, ReversibleEmbedding
 from .image_augmentation import (
