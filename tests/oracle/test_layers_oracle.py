@@ -326,3 +326,44 @@ def test_discretization_adapt_matches_keras(keras: Any, rng: np.random.Generator
               what=f"boundaries num_bins={num_bins}")
         x = rng.standard_normal((4, 3)).astype(F)
         close(t_layer(x), np.asarray(k_layer(x)), what="bucket ids")
+
+
+def test_layer_api_matches_keras(keras: Any, rng: np.random.Generator, close: Any) -> None:
+    """stateless_call, build config, own variables, input/output and input_spec behave as
+    Keras's Layer API does."""
+    x = rng.standard_normal((4, 3)).astype(F)
+    k_bn, t_bn = keras.layers.BatchNormalization(momentum=0.5), \
+        tw.layers.BatchNormalization(momentum=0.5)
+    k_bn(x)
+    t_bn(x)
+    t_bn.set_weights(k_bn.get_weights())
+    tv = [np.asarray(v) for v in k_bn.trainable_variables]
+    ntv = [np.asarray(v) for v in k_bn.non_trainable_variables]
+    k_out, k_ntv = k_bn.stateless_call(tv, ntv, x, training=True)
+    t_out, t_ntv = t_bn.stateless_call(tv, ntv, x, training=True)
+    close(t_out, np.asarray(k_out), rtol=1e-5, what="stateless_call outputs")
+    for a, b in zip(t_ntv, k_ntv):
+        close(a, np.asarray(b), rtol=1e-5, what="stateless_call new moving statistics")
+    close(t_bn.get_weights()[2], k_bn.get_weights()[2], what="variables left unchanged")
+    assert t_bn.get_build_config() == {"input_shape": list(k_bn.get_build_config()
+                                                           ["input_shape"])}
+    fresh = tw.layers.BatchNormalization()
+    fresh.build_from_config(t_bn.get_build_config())
+    assert fresh.built and len(fresh.weights) == 4
+    store: dict = {}
+    t_bn.save_own_variables(store)
+    k_store: dict = {}
+    k_bn.save_own_variables(k_store)
+    assert sorted(store) == sorted(k_store)
+    fresh.load_own_variables(store)
+    for a, b in zip(fresh.get_weights(), t_bn.get_weights()):
+        close(a, b, what="load_own_variables")
+    inp = tw.Input((3,))
+    dense = tw.layers.Dense(2)
+    out = dense(inp)
+    assert dense.input is inp and dense.output is out
+    dense.input_spec = tw.layers.InputSpec(ndim=2, axes={-1: 3})
+    with pytest.raises(tw.errors.TensorweaveError, match="axis -1"):
+        dense(np.ones((2, 4), F))
+    with pytest.raises(tw.errors.TensorweaveError, match="add_metric"):
+        dense.add_metric(1.0)
