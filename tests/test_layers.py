@@ -565,3 +565,30 @@ def test_functional_model_with_autocast_layer(float32_layers):
     inp = tw.Input((4,))
     model = tw.Model(inp, L.Dense(2, dtype="float64")(inp))
     assert model.predict(np.ones((1, 4), "float32"), verbose=0).shape == (1, 2)
+
+
+def test_config_has_keras_defaults_and_keeps_a_user_layers_arguments():
+    """Keras's get_config: every constructor argument with its default (Dense(3) has
+    activation 'linear'), objects serialized as Keras does; a user's layer reports the
+    arguments it was given even where an attribute of the same name differs."""
+    import tensorweave as tw
+
+    cfg = tw.layers.Dense(3).get_config()
+    assert cfg["activation"] == "linear" and cfg["kernel_regularizer"] is None
+    assert cfg["kernel_initializer"]["class_name"] == "GlorotUniform"
+    assert cfg["kernel_initializer"]["module"] == "keras.initializers"
+    assert cfg["dtype"]["config"]["name"] == tw.layers.Dense(3).dtype_policy.name
+    lstm = tw.layers.LSTM(4).get_config()
+    assert lstm["recurrent_initializer"]["class_name"] == "Orthogonal"
+    assert lstm["dropout"] == 0.0 and lstm["return_sequences"] is False
+
+    class Doubler(tw.layers.Layer):
+        def __init__(self, units=2, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units * 2
+
+        def call(self, x):
+            return x
+
+    assert Doubler(3).get_config()["units"] == 3
+    assert Doubler.from_config(Doubler(3).get_config()).units == 6

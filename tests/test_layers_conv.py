@@ -372,7 +372,7 @@ def test_pooling_matches_oracle(case, mode):
 
 
 def test_pooling_defaults_grads_and_errors():
-    assert L.MaxPooling2D().get_config().get("pool_size") is None  # defaults stay implicit
+    assert L.MaxPooling2D().get_config()["pool_size"] == [2, 2]  # Keras: defaults included
     assert L.MaxPooling2D().pool_size == (2, 2) and L.MaxPooling2D().strides == (2, 2)
     assert L.AveragePooling1D().pool_size == (2,)
     check_grads(L.MaxPooling2D(), rand(1, 4, 4, 1))

@@ -294,3 +294,29 @@ def test_new_layers_are_registered_under_keras_names():
                  "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
                  "ActivityRegularization", "Identity", "Rescaling", "Normalization"]:
         assert getattr(L, name).__name__ == name
+
+
+def test_conv_lstm_stateful_dropout_and_errors():
+    """ConvLSTM2D: training dropout changes the output and not inference; a stateful layer
+    carries (h, c) between calls, not as weights; bad input names the layer."""
+    import numpy as np
+
+    import tensorweave as tw
+    from tensorweave.errors import ShapeError
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4, 2)).astype("float32")
+    layer = tw.layers.ConvLSTM2D(3, 2, padding="same", dropout=0.5, recurrent_dropout=0.5,
+                                 seed=1)
+    inference = np.asarray(layer(x))
+    np.testing.assert_allclose(np.asarray(layer(x)), inference)
+    assert not np.allclose(np.asarray(layer(x, training=True)), inference)
+    stateful = tw.layers.ConvLSTM2D(3, 2, stateful=True)
+    first = np.asarray(stateful(x))
+    assert len(stateful.get_weights()) == 3 and len(stateful.variables) == 5
+    assert not np.allclose(np.asarray(stateful(x)), first)
+    stateful.reset_states()
+    np.testing.assert_allclose(np.asarray(stateful(x)), first, rtol=1e-6)
+    import pytest
+
+    with pytest.raises(ShapeError, match="conv_lstm2d"):
+        tw.layers.ConvLSTM2D(3, 2)(x[:, 0])

@@ -244,7 +244,8 @@ def test_ln_values():
     assert [w.name for w in rms.weights] == ["gamma"]
     g3 = rand(5)
     rms.set_weights([g3])
-    want = x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 1e-3) * g3
+    # Keras 3's deprecated rms_scaling divides by sqrt(variance), not the RMS
+    want = x / np.sqrt(x.var(-1, keepdims=True) + 1e-3) * g3
     np.testing.assert_allclose(as_np(rms(x)), want, rtol=1e-10)
 
 

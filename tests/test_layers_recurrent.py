@@ -296,7 +296,8 @@ def test_stateful_layer_carries_states_between_calls():
     w = _weights(full, x)
     layer = L.LSTM(3, stateful=True, batch_size=2)
     layer(x[:, :3])
-    layer.set_weights(w + [np.zeros((2, 3)), np.zeros((2, 3))])
+    layer.set_weights(w)  # the states are not weights (Keras)
+    layer.reset_states()
     assert len(layer.states) == 2 and layer.count_params() == full.count_params()
     layer(x[:, :3])
     second = as_np(layer(x[:, 3:]))
@@ -311,6 +312,24 @@ def test_stateful_layer_carries_states_between_calls():
         layer(x[:1, :3])
     layer.reset_states([np.ones((2, 3)), np.zeros((2, 3))])
     np.testing.assert_array_equal(layer.states[0].numpy(), np.ones((2, 3)))
+
+
+def test_stateful_states_are_not_weights_so_batch_n_weights_load_into_batch_1():
+    """Train with batch N, copy the weights into a batch-1 model to generate (the Keras
+    recipe): a stateful layer's states are state, not weights."""
+    def make(batch: int) -> tw.Sequential:
+        return tw.Sequential([tw.Input((4, 1), batch_size=batch),
+                              L.LSTM(3, stateful=True), L.Dense(1)])
+
+    train, gen = make(8), make(1)
+    assert len(train.get_weights()) == 5 and len(train.layers[0].weights) == 3
+    assert len(train.variables) == 7 and len(train.layers[0].non_trainable_variables) == 2
+    gen.set_weights(train.get_weights())
+    x = rand(1, 4, 1)
+    ref = tw.Sequential([tw.Input((4, 1), batch_size=1), L.LSTM(3), L.Dense(1)])
+    ref.set_weights(train.get_weights())
+    np.testing.assert_allclose(as_np(gen(x)), as_np(ref(x)), rtol=1e-6)
+    assert train.layers[0].count_params() == ref.layers[0].count_params()
 
 
 def test_stateful_states_written_back_by_fit():

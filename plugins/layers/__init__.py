@@ -8,8 +8,17 @@ from tensorweave.plugin import hookimpl
 
 from . import image_color, merging
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .adaptive_pooling import (  # noqa: I001
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from .attention import AdditiveAttention, Attention, GroupedQueryAttention, MultiHeadAttention
 from .base import Input, InputLayer, Layer
+from .categorical import CategoryEncoding, Discretization
 from .conv import (
     Conv1D,
     Conv1DTranspose,
@@ -22,8 +31,10 @@ from .conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .core import Activation, Dense, Dropout, Flatten, Masking
-from .embedding import Embedding
+from .einsum_dense import EinsumDense
+from .embedding import Embedding, ReversibleEmbedding
 from .image_augmentation import (
     CenterCrop,
     RandomBrightness,
@@ -35,6 +46,7 @@ from .image_augmentation import (
     RandomZoom,
     Resizing,
 )
+from .input_spec import InputSpec
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .noise import (
     ActivityRegularization,
@@ -49,12 +61,10 @@ from .normalization import (
     BatchNormalization,
     GroupNormalization,
     LayerNormalization,
+    RMSNormalization,
     UnitNormalization,
 )
-from .adaptive_pooling import (  # noqa: I001
-    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
-    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
-)
+from .pipeline import Pipeline
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -87,9 +97,9 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from .wrappers import Bidirectional, TimeDistributed
+from .wrappers import Bidirectional, SpectralNormalization, TimeDistributed, Wrapper
 
-LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
+LAYERS = [Layer, InputLayer, Dense, EinsumDense, Activation, Dropout, Flatten, Masking,
           # reshaping
           Reshape, Permute, RepeatVector, Lambda, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
           UpSampling1D, UpSampling2D, UpSampling3D, Cropping1D, Cropping2D, Cropping3D,
@@ -104,20 +114,21 @@ LAYERS = [Layer, InputLayer, Dense, Activation, Dropout, Flatten, Masking,
           AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
           # normalization, embedding, merging
           BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
-          Embedding,
+          RMSNormalization, Embedding, ReversibleEmbedding,
           Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
           # recurrent and wrappers
-          SimpleRNN, LSTM, GRU, TimeDistributed, Bidirectional,
+          SimpleRNN, LSTM, GRU, Wrapper, TimeDistributed, Bidirectional,
+          SpectralNormalization, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
           RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
           # attention
-          MultiHeadAttention, Attention, AdditiveAttention,
+          MultiHeadAttention, GroupedQueryAttention, Attention, AdditiveAttention,
           # activations with parameters
           ReLU, LeakyReLU, PReLU, ELU, Softmax,
           # regularization
           GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D, SpatialDropout2D,
           SpatialDropout3D, ActivityRegularization,
           # preprocessing inside the model
-          Identity, Rescaling, Normalization,
+          Identity, Rescaling, Normalization, CategoryEncoding, Discretization, Pipeline,
           # image preprocessing and augmentation
           Resizing, CenterCrop, RandomCrop, RandomFlip, RandomRotation, RandomZoom,
           RandomTranslation, RandomContrast, RandomBrightness]
@@ -140,6 +151,7 @@ ALIASES: dict[type, tuple[str, ...]] = {
     GlobalMaxPooling3D: ("GlobalMaxPool3D",),
     GlobalAveragePooling1D: ("GlobalAvgPool1D",), GlobalAveragePooling2D: ("GlobalAvgPool2D",),
     GlobalAveragePooling3D: ("GlobalAvgPool3D",),
+    GroupedQueryAttention: ("GroupQueryAttention",),
 }
 
 #: ``keras.layers.add([a, b])`` and friends: functions that build and call the layer.
@@ -158,3 +170,4 @@ def register_layers(register: Any) -> None:
 
     register(STFTSpectrogram)
     register(MelSpectrogram)
+    register(InputSpec, name="InputSpec")

@@ -120,7 +120,7 @@ class PReLU(Layer):
     per element of the non-batch shape (or shared along ``shared_axes``, e.g. ``[1, 2]``
     for one slope per channel of an image)."""
 
-    def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
+    def __init__(self, alpha_initializer: Any = "Zeros", alpha_regularizer: Any = None,
                  alpha_constraint: Any = None, shared_axes: Sequence[int] | int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -152,6 +152,12 @@ class PReLU(Layer):
                                      regularizer=self.alpha_regularizer,
                                      constraint=self.alpha_constraint, name="alpha")
         self.built = True
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        # Keras keeps None, else a list of the axes
+        config["shared_axes"] = list(self.shared_axes) if self.shared_axes else None
+        return config
 
     def call(self, inputs: Any) -> Any:
         pos = ops.relu(inputs)

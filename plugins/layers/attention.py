@@ -21,7 +21,7 @@ from .core import Dropout
 from .noise import _rate
 from .reshaping import layer_label
 
-__all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
+__all__ = ["MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention"]
 
 
 def _positive_int(layer: Layer, arg: str, value: Any) -> int:
@@ -60,12 +60,25 @@ class MultiHeadAttention(Layer):
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None,
                  dropout: float = 0.0, use_bias: bool = True, output_shape: Any = None,
-                 attention_axes: Any = None, kernel_initializer: Any = "glorot_uniform",
+                 attention_axes: Any = None, sliding_window: int | None = None,
+                 flash_attention: bool | None = None,
+                 kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None,
-                 seed: int | None = None, **kwargs: Any) -> None:
+                 use_gate: bool = False, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if sliding_window is not None and (not isinstance(sliding_window, int) or isinstance(
+                sliding_window, bool) or sliding_window <= 0):
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'sliding_window': "
+                                       f"expected None or a positive int, got "
+                                       f"{sliding_window!r}")
+        #: query step i attends to key steps j with |i - j| < sliding_window
+        self.sliding_window = sliding_window
+        # a kernel choice in Keras (same math): accepted, the result does not depend on it
+        self.flash_attention = flash_attention
+        #: a sigmoid gate projected from the query multiplies each head's output
+        self.use_gate = bool(use_gate)
         self.num_heads = _positive_int(self, "num_heads", num_heads)
         self.key_dim = _positive_int(self, "key_dim", key_dim)
         self.value_dim = _positive_int(self, "value_dim", value_dim) \
@@ -120,6 +133,9 @@ class MultiHeadAttention(Layer):
         self.query_kernel, self.query_bias = self._dense(
             "query", (query_shape[-1], h, k), (h, k))
         self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], h, k), (h, k))
+        if self.use_gate:  # Keras builds it between key and value
+            self.gate_kernel, self.gate_bias = self._dense(
+                "gate", (query_shape[-1], h, v), (h, v))
         self.value_kernel, self.value_bias = self._dense(
             "value", (value_shape[-1], h, v), (h, v))
         out_dim = self.output_shape_arg or query_shape[-1]
@@ -129,6 +145,11 @@ class MultiHeadAttention(Layer):
 
     def _maybe_build(self, inputs: Any) -> None:
         pass  # built in call, where value and key shapes are known too
+
+    def _expand_key_value(self, k: Any, v: Any) -> tuple[Any, Any]:
+        """Key and value heads to match the query heads (the same here; grouped-query
+        attention repeats each key/value head)."""
+        return k, v
 
     @staticmethod
     def _project(x: Any, kernel: Any, bias: Any) -> Any:
@@ -165,6 +186,7 @@ class MultiHeadAttention(Layer):
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)
+        k, v = self._expand_key_value(k, v)
         q = ops.multiply(q, 1.0 / math.sqrt(float(self.key_dim)))
         scores = ops.matmul(q, ops.swapaxes(k, -1, -2))  # (b, h, tq, tk)
         keep = self._attention_mask(query, key, query_mask, key_mask, attention_mask,
@@ -175,6 +197,11 @@ class MultiHeadAttention(Layer):
         dropped = self._dropout_layer(weights, training=training)
         ctx = ops.matmul(dropped, v)  # (b, h, tq, dv)
         ctx = ops.transpose(ctx, (0, 2, 1, 3))  # (b, tq, h, dv)
+        if self.use_gate:
+            gate = ops.einsum("btd,dhv->bthv", query, self.gate_kernel)
+            if self.gate_bias is not None:
+                gate = ops.add(gate, self.gate_bias)
+            ctx = ops.multiply(ctx, ops.sigmoid(gate))
         h, dv, out_dim = self.output_kernel.shape
         b = -1 if ctx.shape[0] is None else ctx.shape[0]
         out = ops.matmul(ops.reshape(ctx, (b, ctx.shape[1], h * dv)),
@@ -197,6 +224,11 @@ class MultiHeadAttention(Layer):
         if use_causal_mask:
             causal = _causal(query.shape[1], key.shape[1])
             mask = causal if mask is None else ops.logical_and(mask, causal)
+        if self.sliding_window is not None:
+            rows = ops.expand_dims(ops.arange(query.shape[1], dtype="int32"), 1)
+            cols = ops.expand_dims(ops.arange(key.shape[1], dtype="int32"), 0)
+            band = ops.less(ops.abs(ops.subtract(rows, cols)), self.sliding_window)
+            mask = band if mask is None else ops.logical_and(mask, band)
         if attention_mask is not None:
             am = ops.cast(attention_mask, "bool")
             mask = am if mask is None else ops.logical_and(mask, am)
@@ -212,6 +244,78 @@ class MultiHeadAttention(Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.pop("output_shape_arg", None)
+        config.pop("flash_attention", None)  # Keras leaves it out (a kernel choice)
+        if self.built and config.get("attention_axes") is None:
+            config["attention_axes"] = [1]  # Keras: the axes it attends over, once built
+        return config
+
+
+class GroupedQueryAttention(MultiHeadAttention):
+    """Grouped-query attention (Ainslie et al., 2023), Keras 3's
+    ``keras.layers.GroupQueryAttention``: ``num_query_heads`` query heads share
+    ``num_key_value_heads`` key/value heads (each serves ``num_query_heads //
+    num_key_value_heads`` consecutive query heads), all of size ``head_dim``; the output
+    has the query's feature size. Masks, ``use_causal_mask``, ``sliding_window`` and
+    ``use_gate`` as in :class:`MultiHeadAttention`."""
+
+    def __init__(self, head_dim: int, num_query_heads: int, num_key_value_heads: int,
+                 dropout: float = 0.0, use_bias: bool = True,
+                 sliding_window: int | None = None, flash_attention: bool | None = None,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, use_gate: bool = False, seed: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(num_query_heads, head_dim, dropout=dropout, use_bias=use_bias,
+                         sliding_window=sliding_window, flash_attention=flash_attention,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         use_gate=use_gate, seed=seed, **kwargs)
+        kv = _positive_int(self, "num_key_value_heads", num_key_value_heads)
+        if num_query_heads % kv:
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: argument 'num_query_heads': expected a multiple of "
+                f"num_key_value_heads={kv}, got {num_query_heads}")
+        self.head_dim = head_dim
+        self.num_query_heads = num_query_heads
+        self.num_key_value_heads = kv
+        self.num_repeats = num_query_heads // kv
+
+    def build(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> None:
+        value_shape = query_shape if value_shape is None else value_shape
+        key_shape = value_shape if key_shape is None else key_shape
+        for arg, shape in (("query", query_shape), ("value", value_shape),
+                           ("key", key_shape)):
+            if len(shape) != 3 or shape[-1] is None:
+                raise ShapeError(f"{layer_label(self)}: argument {arg!r}: expected shape "
+                                 f"(batch, steps, features) with known features, got "
+                                 f"{tuple(shape)}")
+        h, kv, d = self.num_query_heads, self.num_key_value_heads, self.head_dim
+        self.query_kernel, self.query_bias = self._dense("query", (query_shape[-1], h, d),
+                                                         (h, d))
+        self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], kv, d), (kv, d))
+        if self.use_gate:
+            self.gate_kernel, self.gate_bias = self._dense(
+                "gate", (query_shape[-1], h, d), (h, d))
+        self.value_kernel, self.value_bias = self._dense(
+            "value", (value_shape[-1], kv, d), (kv, d))
+        self.output_kernel, self.output_bias = self._dense(
+            "attention_output", (h, d, query_shape[-1]), (query_shape[-1],))
+        self.built = True
+
+    def _expand_key_value(self, k: Any, v: Any) -> tuple[Any, Any]:
+        if self.num_repeats == 1:
+            return k, v
+        return (ops.repeat(k, self.num_repeats, axis=1),
+                ops.repeat(v, self.num_repeats, axis=1))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("attention_axes", None)
         return config
 
 

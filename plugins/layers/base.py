@@ -140,9 +140,12 @@ class Layer:
         obj._init_args = (args, dict(kwargs))
         return obj
 
-    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
-                 autocast: bool = True, **kwargs: Any) -> None:
-        activity_regularizer = kwargs.pop("activity_regularizer", None)
+    #: whether ``call`` handles an input mask (then the mask is passed on by default)
+    supports_masking = False
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
+                 dtype: Any = None, autocast: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
         legacy = {k: kwargs.pop(k) for k in _LEGACY_SHAPE_KWARGS if k in kwargs}
         kwargs.pop("input_spec", None)
         if kwargs:
@@ -167,23 +170,75 @@ class Layer:
 
     # ---- dtype policy ------------------------------------------------------------------
     def _set_dtype_policy(self, dtype: Any) -> None:
-        if dtype is None:
-            from tensorweave.plugins.layers.policy import global_policy
+        from tensorweave.plugins.layers.policy import DTypePolicy
 
-            dtype = global_policy()
-        name = getattr(dtype, "name", dtype)
-        if name in ("mixed_float16", "mixed_bfloat16"):
-            self.compute_dtype = _dt.float16 if name == "mixed_float16" else _dt.bfloat16
-            self.variable_dtype = _dt.float32
-            self.dtype_policy = name
-        else:
-            d = _dt.canonicalize(name)
-            self.compute_dtype = self.variable_dtype = d
-            self.dtype_policy = d.name
+        policy = dtype if isinstance(dtype, DTypePolicy) else DTypePolicy(
+            None if dtype is None else dtype)
+        self._dtype_policy = policy
+
+    @property
+    def dtype_policy(self) -> Any:
+        """The layer's ``DTypePolicy`` (it compares equal to its name)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value: Any) -> None:
+        self._set_dtype_policy(value)
+
+    @property
+    def compute_dtype(self) -> Any:
+        """The dtype ``call`` computes in (float16 under ``mixed_float16``)."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> Any:
+        """The dtype of the layer's weights (float32 under a mixed policy)."""
+        return self._dtype_policy.variable_dtype
 
     @property
     def dtype(self) -> Any:
         return self.variable_dtype
+
+    @property
+    def input_dtype(self) -> Any:
+        """The dtype floating inputs are cast to before ``call`` (the compute dtype)."""
+        return self.__dict__.get("_input_dtype") or self.compute_dtype
+
+    @input_dtype.setter
+    def input_dtype(self, value: Any) -> None:
+        self.__dict__["_input_dtype"] = _dt.canonicalize(value)
+
+    @property
+    def input_spec(self) -> Any:
+        """An ``InputSpec`` (or a list of them) the inputs are checked against before
+        ``call``; ``None`` (the default) checks nothing."""
+        return self.__dict__.get("_input_spec")
+
+    @input_spec.setter
+    def input_spec(self, value: Any) -> None:
+        self.__dict__["_input_spec"] = value
+
+    @property
+    def path(self) -> str:
+        """The layer's path (its name; variables are ``<path>/<variable name>``)."""
+        return self.__dict__.get("_path") or self.name
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of the layer's first functional-API call."""
+        return self._first_node("input").args[0]
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s) of the layer's first functional-API call."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what: str) -> KerasNode:
+        if not self._inbound_nodes:
+            raise InvalidArgumentError(
+                f"{type(self).__name__} {self.name!r}: the layer has never been called on "
+                f"symbolic inputs (tw.Input), so it has no defined {what}")
+        return self._inbound_nodes[0]
 
     # ---- tracking ---------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -224,15 +279,22 @@ class Layer:
         return out
 
     # ---- weights ---------------------------------------------------------------------
-    def add_weight(self, shape: Any = None, initializer: Any = "glorot_uniform",
-                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
-                   constraint: Any = None, name: str | None = None, **_: Any) -> Variable:
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                   constraint: Any = None, aggregation: str = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None,
+                   **_: Any) -> Variable:
+        """A weight of the layer (Keras's arguments). ``initializer=None`` means
+        ``"glorot_uniform"`` for floating dtypes and ``"zeros"`` otherwise, as in Keras;
+        ``aggregation`` is kept on the variable (one device: nothing to aggregate)."""
         import tensorweave.constraints as _constraints
         import tensorweave.initializers as _initializers
         import tensorweave.regularizers as _regularizers
 
         shape = tuple(int(d) for d in (shape or ()))
         dtype = _dt.canonicalize(dtype) if dtype is not None else self.variable_dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         init = _initializers.get(initializer)
         if init is None:
             init = _initializers.get("zeros")
@@ -240,6 +302,7 @@ class Layer:
         var = Variable(value, dtype=dtype, trainable=trainable,
                        name=name or f"variable_{len(self._tracked_weights)}")
         var.path = f"{self.name}/{var.name}"
+        var.aggregation = aggregation
         var.constraint = _constraints.get(constraint)
         reg = _regularizers.get(regularizer)
         if reg is not None:
@@ -247,13 +310,52 @@ class Layer:
         self._tracked_weights.append(var)
         return var
 
-    add_variable = add_weight
+    def add_variable(self, shape: Any, initializer: Any, dtype: Any = None,
+                     trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                     constraint: Any = None, name: str | None = None) -> Variable:
+        """Keras's alias of :meth:`add_weight` (shape and initializer required)."""
+        return self.add_weight(shape, initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer,
+                               constraint=constraint, name=name)
+
+    def _add_state_variable(self, shape: Any, initializer: Any = "zeros", dtype: Any = None,
+                            name: str | None = None) -> Variable:
+        """A non-trainable variable that is layer *state*, not a weight (a stateful RNN's
+        states, as in Keras): in :attr:`variables` (so a compiled step carries it) but not
+        in :attr:`weights` / ``get_weights()`` / saved weight files."""
+        import tensorweave.initializers as _initializers
+
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = _dt.canonicalize(dtype) if dtype is not None else self.variable_dtype
+        init = _initializers.get(initializer) or _initializers.get("zeros")
+        var = Variable(init(shape, dtype=dtype), dtype=dtype, trainable=False,
+                       name=name or f"state_{len(self._state_variables)}")
+        var.path = f"{self.name}/{var.name}"
+        self._state_variables.append(var)
+        return var
+
+    @property
+    def _state_variables(self) -> list[Variable]:
+        return self.__dict__.setdefault("_state_variables_list", [])
 
     @property
     def weights(self) -> list[Variable]:
-        return [w for layer in self._flatten_layers() for w in layer._tracked_weights]
+        """This layer's weights, then its sub-layers' (a variable two layers share is
+        listed once, where it first appears, as in Keras)."""
+        return _unique([w for layer in self._flatten_layers() for w in layer._tracked_weights])
 
-    variables = weights
+    @property
+    def variables(self) -> list[Variable]:
+        """Every variable of the layer: its weights, then its non-weight state (a stateful
+        RNN's states), as Keras's ``variables`` extends ``weights``."""
+        return self.weights + [v for layer in self._flatten_layers()
+                               for v in layer._state_variables]
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """The non-trainable weights and the non-weight state variables."""
+        return self.non_trainable_weights + [v for layer in self._flatten_layers()
+                                             for v in layer._state_variables]
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -263,7 +365,7 @@ class Layer:
         for layer in self._flatten_layers():
             if layer.trainable:
                 out += [w for w in layer._tracked_weights if w.trainable]
-        return out
+        return _unique(out)
 
     trainable_variables = trainable_weights
 
@@ -272,7 +374,6 @@ class Layer:
         train = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in train]
 
-    non_trainable_variables = non_trainable_weights
 
     def get_weights(self) -> list:
         return [w.numpy() for w in self.weights]
@@ -379,6 +480,11 @@ class Layer:
         raw_inputs = inputs
         if self.autocast:
             inputs = self._autocast_inputs(inputs)
+        spec = self.__dict__.get("_input_spec")
+        if spec is not None:
+            from .input_spec import assert_input_compatibility
+
+            assert_input_compatibility(spec, inputs, f"{type(self).__name__} {self.name!r}")
         self._maybe_build(inputs)
         params = self._call_params()
         accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
@@ -434,13 +540,13 @@ class Layer:
             self._record_node((raw_inputs, *args), kwargs, outputs)
         return outputs
 
-    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
         """The mask of the outputs: the input mask for a layer that ``supports_masking``
         (it keeps the time axis), else ``None``. Layers that make or consume masks
         (Embedding, Masking, recurrent layers, pooling over time) override it."""
         if not self.supports_masking:
             return None
-        return mask
+        return previous_mask
 
     def _set_output_masks(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
         if type(self).compute_mask is Layer.compute_mask and (
@@ -529,14 +635,128 @@ class Layer:
     def compute_output_spec(self, inputs: Any) -> Any:
         return self(inputs)
 
+    # ---- Keras 3 Layer API: build config, own variables, stateless and symbolic calls ------
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": ...}``: the shape the layer was built with (what
+        :meth:`build_from_config` needs to create the variables before loading them)."""
+        if self._build_shape is None:
+            return None
+        return {"input_shape": _listify(self._build_shape)}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Create the layer's variables from :meth:`get_build_config`'s dict."""
+        if config and "input_shape" in config and not self.built:
+            self._maybe_build_from_shape(config["input_shape"])
+            if not self.built:  # a layer whose call cannot run on placeholders
+                self.build(config["input_shape"])
+                self._build_shape = config["input_shape"]
+                self.built = True
+
+    def _own_variables(self) -> list[Variable]:
+        return list(self._tracked_weights)
+
+    def save_own_variables(self, store: dict) -> None:
+        """Write this layer's own variables (not its sub-layers') into ``store`` under
+        the keys ``"0"``, ``"1"`` ... (Keras's format)."""
+        for i, v in enumerate(self._own_variables()):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Read this layer's own variables from ``store`` (as :meth:`save_own_variables`
+        wrote them); the count and shapes must match."""
+        own = self._own_variables()
+        if len(store.keys()) != len(own):
+            raise InvalidArgumentError(
+                f"{type(self).__name__} {self.name!r}: load_own_variables expected "
+                f"{len(own)} variables, got {len(store.keys())}")
+        for i, v in enumerate(own):
+            value = store[str(i)]
+            if tuple(getattr(value, "shape", ())) != tuple(v.shape):
+                raise ShapeError(f"{type(self).__name__} {self.name!r}: variable {v.path} "
+                                 f"has shape {tuple(v.shape)}, got {tuple(value.shape)}")
+            v.assign(value)
+
+    def stateless_call(self, trainable_variables: list, non_trainable_variables: list,
+                       *args: Any, return_losses: bool = False, **kwargs: Any) -> Any:
+        """Call the layer with the given values in place of its variables, changing none
+        of them: returns ``(outputs, new non-trainable values)`` (and the losses with
+        ``return_losses=True``), as Keras's functional-style call."""
+        from tensorweave.variables import StatelessScope
+
+        t_vars, n_vars = self.trainable_variables, self.non_trainable_variables
+        for arg, given, want in (("trainable_variables", trainable_variables, t_vars),
+                                 ("non_trainable_variables", non_trainable_variables,
+                                  n_vars)):
+            if len(given) != len(want):
+                raise InvalidArgumentError(
+                    f"{type(self).__name__} {self.name!r}.stateless_call: argument {arg!r}: "
+                    f"expected {len(want)} values, got {len(given)}")
+        mapping = dict(zip(t_vars, [ops.convert_to_tensor(v) for v in trainable_variables]))
+        mapping.update(zip(n_vars, [ops.convert_to_tensor(v)
+                                    for v in non_trainable_variables]))
+        with StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            new_non_trainable = [scope.value_of(v) for v in n_vars]
+            losses = list(self.losses) if return_losses else None
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
+    def symbolic_call(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the layer on symbolic inputs (``tw.Input`` tensors): outputs with shapes
+        and dtypes, recorded for the functional API."""
+        return self(*args, **kwargs)
+
+    def rematerialized_call(self, layer_call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Keras's gradient-checkpointing wrapper of ``layer_call``. tensorweave's compiled
+        graphs keep the forward values the backward pass needs, so this returns
+        ``layer_call`` itself: the same outputs and gradients, without the memory
+        trade-off."""
+        return layer_call
+
+    def add_metric(self, *args: Any, **kwargs: Any) -> None:
+        """Removed in Keras 3 (it raises there too): create metrics in ``__init__`` /
+        ``build`` and call ``update_state``, or pass them to ``Model.compile``."""
+        raise InvalidArgumentError(
+            f"{type(self).__name__}.add_metric() was removed in Keras 3: add the metric in "
+            "Model.compile(metrics=[...]), or create metric objects in __init__()/build() "
+            "and call metric.update_state() in call()")
+
+    @property
+    def metrics(self) -> list:
+        """The metric objects held as attributes of this layer and its sub-layers."""
+        out: list = []
+        seen: set[int] = set()
+        for layer in self._flatten_layers():
+            for value in layer.__dict__.values():
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                for m in items:
+                    if _is_metric(m) and id(m) not in seen:
+                        seen.add(id(m))
+                        out.append(m)
+        return out
+
+    @property
+    def metrics_variables(self) -> list:
+        """The variables of :attr:`metrics` (their running totals)."""
+        return [v for m in self.metrics for v in getattr(m, "variables", [])]
+
     # ---- config ---------------------------------------------------------------------
     def get_config(self) -> dict:
-        base = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
+        """Keras's config: name, trainable, dtype (its ``DTypePolicy`` config) and every
+        constructor argument, defaults included; initializers, regularizers and
+        constraints serialized as Keras does, activations by name (``None`` as
+        ``"linear"``). A value the layer normalized (``kernel_size=3`` -> ``(3, 3)``) is
+        read from the attribute of the same name when that holds plain data."""
+        base = {"name": self.name, "trainable": self.trainable,
+                "dtype": _policy_config(self.dtype_policy)}
         args, kwargs = getattr(self, "_init_args", ((), {}))
         var_kw = "kwargs"
         try:
             sig = inspect.signature(type(self).__init__)
-            bound = sig.bind_partial(self, *args, **kwargs).arguments
+            bound_args = sig.bind_partial(self, *args, **kwargs)
+            bound_args.apply_defaults()
+            bound = dict(bound_args.arguments)
             # ``**kw`` / ``*a`` whatever their names (a subclass may write ``**kw``)
             variadic = {n: p.kind for n, p in sig.parameters.items()
                         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
@@ -546,15 +766,37 @@ class Layer:
             bound = dict(kwargs)
             variadic = {}
         for k, v in bound.items():
-            if k in ("self", "kwargs", "args") or k in variadic:
+            if k in ("self", "kwargs", "args", "name", "trainable", "dtype") or k in variadic:
                 continue
-            base[k] = _jsonable(v, f"{type(self).__name__}.{k}")
+            base[k] = self._config_value(k, v)
         extra = bound.get(var_kw) or {}
         for k, v in extra.items():
-            base.setdefault(k, _jsonable(v, f"{type(self).__name__}.{k}"))
+            if k in ("name", "trainable", "dtype"):
+                continue
+            base.setdefault(k, self._config_value(k, v))
         if self._build_shape is not None:
             base.setdefault("build_input_shape", _listify(self._build_shape))
         return base
+
+    def _config_value(self, key: str, value: Any) -> Any:
+        """One constructor argument as Keras's config holds it."""
+        where = f"{type(self).__name__}.{key}"
+        attr = self.__dict__.get(key, _MISSING)
+        if key.endswith(("_initializer", "_regularizer", "_constraint")):
+            if attr is not _MISSING and not isinstance(attr, Layer):
+                value = attr
+            return _serialize_object(key.rsplit("_", 1)[1] + "s", value, where)
+        if key in ("activation", "recurrent_activation"):
+            if attr is not _MISSING and not isinstance(attr, Layer):
+                value = attr
+            return _serialize_activation(value, where)
+        # a built-in layer's normalized attribute (kernel_size=3 -> (3, 3)), as Keras's
+        # get_config reports it; a user's layer keeps the argument it was given (its
+        # attribute of the same name may mean something else)
+        if attr is not _MISSING and _is_plain(attr) and _is_plain(value) and \
+                type(self).__module__.startswith("tensorweave."):
+            value = attr
+        return _jsonable(value, where)
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
@@ -580,6 +822,87 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+_MISSING = object()
+
+
+def _unique(variables: list) -> list:
+    seen: set[int] = set()
+    out = []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _is_metric(obj: Any) -> bool:
+    return not isinstance(obj, (Layer, type)) and all(
+        callable(getattr(obj, n, None)) for n in ("update_state", "result", "reset_state"))
+
+
+def _is_plain(v: Any) -> bool:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_is_plain(x) for x in v)
+    return False
+
+
+def _policy_config(policy: Any) -> dict:
+    """A dtype policy as Keras 3 serializes it in a layer config."""
+    return {"module": "keras", "class_name": "DTypePolicy",
+            "config": {"name": str(getattr(policy, "name", policy))},
+            "registered_name": None}
+
+
+def _serialize_object(kind: str, value: Any, where: str) -> Any:
+    """An initializer / regularizer / constraint as Keras serializes it:
+    ``{"module": "keras.<kind>", "class_name": ..., "config": ..., "registered_name":
+    None}`` (``None`` stays ``None``)."""
+    import importlib
+
+    if value is None:
+        return None
+    if isinstance(value, dict) and "class_name" in value and "module" in value:
+        return value
+    try:
+        module = importlib.import_module(f"tensorweave.{kind}")
+        obj = module.get(value)
+    except Exception:
+        return _jsonable(value, where)
+    if obj is None:
+        return None
+    if not hasattr(obj, "get_config"):
+        return _jsonable(obj, where)
+    from tensorweave.registries import registry
+
+    try:
+        name = registry(kind).name_of(type(obj)) or type(obj).__name__
+    except Exception:
+        name = type(obj).__name__
+    return {"module": f"keras.{kind}", "class_name": name,
+            "config": _jsonable(obj.get_config(), where), "registered_name": None}
+
+
+def _serialize_activation(value: Any, where: str) -> Any:
+    """An activation as Keras serializes it: its name, ``"linear"`` for ``None``."""
+    if value is None:
+        return "linear"
+    if isinstance(value, str):
+        import tensorweave.activations as _activations
+
+        try:
+            value = _activations.get(value)
+        except Exception:
+            return value
+    if hasattr(value, "get_config") and not callable(getattr(value, "__name__", None)):
+        return _jsonable(value, where)
+    name = getattr(value, "__name__", None)
+    if name and name != "<lambda>":
+        return name
+    return _jsonable(value, where)
 
 
 def _listify(shape: Any) -> Any:
@@ -641,8 +964,11 @@ class InputLayer(Layer):
     """The layer behind ``tw.Input``: it only holds the model's input placeholder."""
 
     def __init__(self, shape: Any = None, batch_size: int | None = None, dtype: Any = None,
-                 name: str | None = None, sparse: bool = False, batch_shape: Any = None,
-                 input_tensor: Any = None, **kwargs: Any) -> None:
+                 sparse: bool | None = None, ragged: bool | None = None,
+                 batch_shape: Any = None, input_tensor: Any = None, optional: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        _no_sparse_ragged_optional(sparse, ragged, optional)
+        self.optional = False
         if shape is None and batch_shape is None:
             legacy = kwargs.pop("input_shape", None) or kwargs.pop("batch_input_shape", None)
             if legacy is not None:
@@ -663,19 +989,42 @@ class InputLayer(Layer):
         t = input_tensor if input_tensor is not None else \
             placeholder(full, self.input_dtype, name=self.name)
         t._keras_history = (self, None, 0)
-        self.output = t
+        self._output_tensor = t
+
+    @property
+    def output(self) -> Any:
+        """The model input placeholder this layer holds."""
+        return self._output_tensor
+
+    @property
+    def input(self) -> Any:
+        return self._output_tensor
 
     def call(self, inputs: Any) -> Any:
         return inputs
 
     def get_config(self) -> dict:
         return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype.name,
-                "name": self.name}
+                "sparse": False, "ragged": False, "name": self.name,
+                "optional": self.optional}
+
+
+def _no_sparse_ragged_optional(sparse: Any, ragged: Any, optional: Any) -> None:
+    for arg, v, why in (("sparse", sparse, "tensorweave has no sparse tensors"),
+                        ("ragged", ragged, "tensorweave has no ragged tensors"),
+                        ("optional", optional, "a functional model's inputs are all "
+                         "required in tensorweave")):
+        if v:
+            raise InvalidArgumentError(f"Input: argument {arg!r}: {why}; got {v!r} "
+                                       "(expected False or None)")
 
 
 def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,  # noqa: N802
-          name: str | None = None, batch_shape: Any = None, **kwargs: Any) -> Any:
+          sparse: bool | None = None, ragged: bool | None = None, batch_shape: Any = None,
+          name: str | None = None, tensor: Any = None, optional: bool = False,
+          **kwargs: Any) -> Any:
     """A symbolic model input (``tw.Input((784,))``); the batch dimension is ``None``."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                       batch_shape=batch_shape, **kwargs)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       ragged=ragged, name=name, batch_shape=batch_shape,
+                       input_tensor=tensor, optional=optional, **kwargs)
     return layer.output

@@ -21,8 +21,16 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any) -> None:
+                 bias_constraint: Any = None, lora_rank: int | None = None,
+                 lora_alpha: float | None = None, quantization_config: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        for arg, v in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
+                       ("quantization_config", quantization_config)):
+            if v is not None:
+                raise InvalidArgumentError(
+                    f"Dense: argument {arg!r}: LoRA and quantization are not supported, "
+                    f"got {v!r} (expected None)")
         if not isinstance(units, int) or units <= 0:
             raise InvalidArgumentError(f"Dense: argument 'units': expected a positive int, "
                                        f"got {units!r}")
@@ -37,6 +45,12 @@ class Dense(Layer):
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
         self.supports_masking = True
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        for k in ("lora_rank", "lora_alpha", "quantization_config"):  # Keras: only when set
+            config.pop(k, None)
+        return config
 
     def build(self, input_shape: Any) -> None:
         last = input_shape[-1]

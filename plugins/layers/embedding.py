@@ -7,10 +7,10 @@ from typing import Any
 from tensorweave import ops
 from tensorweave.errors import InvalidArgumentError
 
-from .base import Layer
+from .base import Layer, _serialize_object
 from .reshaping import layer_label
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "ReversibleEmbedding"]
 
 
 class Embedding(Layer):
@@ -30,7 +30,9 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int,
                  embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
                  embeddings_constraint: Any = None, mask_zero: bool = False,
-                 weights: Any = None, lora_rank: int | None = None, **kwargs: Any) -> None:
+                 weights: Any = None, lora_rank: int | None = None,
+                 lora_alpha: float | None = None, quantization_config: Any = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         where = layer_label(self)
@@ -38,9 +40,12 @@ class Embedding(Layer):
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise InvalidArgumentError(f"{where}: argument {arg!r}: expected a positive "
                                            f"int, got {v!r}")
-        if lora_rank is not None:
-            raise InvalidArgumentError(f"{where}: argument 'lora_rank': LoRA is not supported, "
-                                       f"got {lora_rank!r} (expected None)")
+        for arg, v in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
+                       ("quantization_config", quantization_config)):
+            if v is not None:
+                raise InvalidArgumentError(
+                    f"{where}: argument {arg!r}: LoRA and quantization are not supported, "
+                    f"got {v!r} (expected None)")
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = embeddings_initializer
@@ -81,5 +86,59 @@ class Embedding(Layer):
     def get_config(self) -> dict:
         cfg = super().get_config()
         cfg.pop("weights", None)  # the values travel with the weights file, not the config
+        for k in ("lora_rank", "lora_alpha", "quantization_config"):  # Keras: only when set
+            cfg.pop(k, None)
+        cfg["activity_regularizer"] = _serialize_object(
+            "regularizers", self.activity_regularizer, "Embedding.activity_regularizer")
         return cfg
 
+
+
+class ReversibleEmbedding(Embedding):
+    """An ``Embedding`` that also maps vectors back to logits over the vocabulary:
+    ``layer(ids)`` embeds, ``layer(x, reverse=True)`` is ``x @ embeddings.T`` (tied, the
+    default) or ``x @ reverse_embeddings`` (``tie_weights=False``, an own
+    ``(output_dim, input_dim)`` weight), optionally soft-capped as
+    ``tanh(logits / cap) * cap`` (Keras 3's ``keras.layers.ReversibleEmbedding``, the
+    input and output embeddings of a language model)."""
+
+    def __init__(self, input_dim: int, output_dim: int, tie_weights: bool = True,
+                 embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
+                 embeddings_constraint: Any = None, mask_zero: bool = False,
+                 reverse_dtype: Any = None, logit_soft_cap: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer,
+                         embeddings_constraint=embeddings_constraint, mask_zero=mask_zero,
+                         **kwargs)
+        self.tie_weights = bool(tie_weights)
+        self.reverse_dtype = reverse_dtype
+        self.logit_soft_cap = logit_soft_cap
+
+    def build(self, input_shape: Any = None) -> None:
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(
+                (self.output_dim, self.input_dim), self.embeddings_initializer,
+                name="reverse_embeddings")
+
+    def call(self, inputs: Any, reverse: bool = False) -> Any:
+        if not reverse:
+            return super().call(inputs)
+        kernel = ops.transpose(self.embeddings) if self.tie_weights else \
+            self.reverse_embeddings.value
+        x = inputs
+        if self.reverse_dtype is not None:
+            x, kernel = ops.cast(x, self.reverse_dtype), ops.cast(kernel, self.reverse_dtype)
+        elif kernel.dtype is not x.dtype:
+            kernel = ops.cast(kernel, x.dtype)
+        logits = ops.matmul(x, kernel)
+        if self.logit_soft_cap is not None:
+            cap = self.logit_soft_cap
+            logits = ops.multiply(ops.tanh(ops.divide(logits, cap)), cap)
+        return logits
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if not inputs.dtype.is_integer:  # the reverse call: vectors in, no mask
+            return None
+        return super().compute_mask(inputs, mask)

@@ -135,15 +135,21 @@ class _SpatialDropout(Layer):
 class SpatialDropout1D(_SpatialDropout):
     _rank = 1
 
-    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(rate, seed=seed, **kwargs)
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None,
+                 dtype: Any = None, **kwargs: Any) -> None:
+        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
 
 
 class SpatialDropout2D(_SpatialDropout):
     _rank = 2
 
+    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None,
+                 name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        super().__init__(rate, data_format=data_format, seed=seed, name=name, dtype=dtype,
+                         **kwargs)
 
-class SpatialDropout3D(_SpatialDropout):
+
+class SpatialDropout3D(SpatialDropout2D):
     _rank = 3
 
 

@@ -80,10 +80,18 @@ class BatchNormalization(Layer):
                  gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
                  moving_variance_initializer: Any = "ones", beta_regularizer: Any = None,
                  gamma_regularizer: Any = None, beta_constraint: Any = None,
-                 gamma_constraint: Any = None, synchronized: bool = False,
-                 **kwargs: Any) -> None:
+                 gamma_constraint: Any = None, renorm: bool = False,
+                 renorm_clipping: dict | None = None, renorm_momentum: float = 0.99,
+                 synchronized: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         where = layer_label(self)
+        if renorm:
+            raise InvalidArgumentError(
+                f"{where}: argument 'renorm': batch renormalization is not implemented, "
+                f"got renorm={renorm!r} (expected False)")
+        self.renorm = False
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
         if not isinstance(axis, int) or isinstance(axis, bool):
             raise InvalidArgumentError(f"{where}: argument 'axis': expected an int, got "
                                        f"{axis!r}")
@@ -177,11 +185,13 @@ class LayerNormalization(Layer):
     """
 
     def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, rms_scaling: bool = False,
-                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
-                 beta_regularizer: Any = None, gamma_regularizer: Any = None,
-                 beta_constraint: Any = None, gamma_constraint: Any = None,
-                 **kwargs: Any) -> None:
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any) -> None:
+        # Keras 3 keeps ``rms_scaling`` only as a deprecated keyword (RMSNormalization
+        # is the real RMS norm): x / sqrt(var(x) + epsilon) * gamma, no centring, no beta
+        rms_scaling = kwargs.pop("rms_scaling", False)
         super().__init__(**kwargs)
         where = layer_label(self)
         if isinstance(axis, (list, tuple)):
@@ -205,6 +215,12 @@ class LayerNormalization(Layer):
         self.beta_constraint = beta_constraint
         self.gamma_constraint = gamma_constraint
         self.supports_masking = True
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["axis"] = list(self._axes)  # Keras: a list once built
+        config["rms_scaling"] = self.rms_scaling
+        return config
 
     def _norm_axes(self, ndim: int) -> tuple[int, ...]:
         axes = sorted({_check_axis(self, a, ndim) for a in self._axes})
@@ -242,9 +258,10 @@ class LayerNormalization(Layer):
         x, out_dtype = _to_float32(inputs)
         dt = x.dtype
         bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(ndim))
-        if self.rms_scaling:
-            ms = ops.mean(ops.square(x), axis=axes, keepdims=True)
-            y = ops.multiply(x, ops.rsqrt(ops.add(ms, self.epsilon)))
+        if self.rms_scaling:  # Keras's deprecated rms_scaling: scales by the variance
+            mean = ops.mean(x, axis=axes, keepdims=True)
+            var = ops.mean(ops.square(ops.subtract(x, mean)), axis=axes, keepdims=True)
+            y = ops.multiply(x, ops.rsqrt(ops.add(var, self.epsilon)))
         else:
             mean = ops.mean(x, axis=axes, keepdims=True)
             centred = ops.subtract(x, mean)
@@ -359,3 +376,50 @@ class UnitNormalization(Layer):
         if out_dtype is not None and out_dtype is not y.dtype:
             y = ops.cast(y, out_dtype)
         return y
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalisation (Zhang & Sennrich, 2019):
+    ``x / sqrt(mean(x**2 over axis) + epsilon) * scale`` with a learned ``scale`` over
+    ``axis``; no centring and no offset (Keras 3's ``keras.layers.RMSNormalization``)."""
+
+    def __init__(self, axis: Any = -1, epsilon: float = 1e-6, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        where = layer_label(self)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise InvalidArgumentError(f"{where}: argument 'axis': expected an int or a list "
+                                       f"of ints, got {axis!r}")
+        _check_epsilon(where, epsilon)
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self._axes = axes
+        self.epsilon = float(epsilon)
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        ndim = len(input_shape)
+        axes = sorted({_check_axis(self, a, ndim) for a in self._axes})
+        shape = tuple(input_shape[a] for a in axes)
+        if None in shape:
+            raise ShapeError(f"{layer_label(self)}: the normalised axes {self.axis} must have "
+                             f"known sizes, got input shape {tuple(input_shape)}")
+        self.scale = self.add_weight(shape, "ones", name="scale")
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        ndim = inputs.ndim
+        axes = tuple(sorted({_check_axis(self, a, ndim) for a in self._axes}))
+        x, out_dtype = _to_float32(inputs)
+        dt = x.dtype
+        ms = ops.mean(ops.square(x), axis=axes, keepdims=True)
+        y = ops.multiply(x, ops.rsqrt(ops.add(ms, self.epsilon)))
+        bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(ndim))
+        y = ops.multiply(y, ops.reshape(_read(self.scale, dt), bshape))
+        if out_dtype is not None and out_dtype is not y.dtype:
+            y = ops.cast(y, out_dtype)
+        return y
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["axis"] = list(self._axes)  # Keras: a list once built
+        return config

@@ -70,8 +70,9 @@ class MaxPooling1D(_Pooling):
     _mode = "max"
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class MaxPooling2D(_Pooling):
@@ -81,8 +82,9 @@ class MaxPooling2D(_Pooling):
     _mode = "max"
 
     def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class MaxPooling3D(_Pooling):
@@ -92,8 +94,9 @@ class MaxPooling3D(_Pooling):
     _mode = "max"
 
     def __init__(self, pool_size: Any = (2, 2, 2), strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class AveragePooling1D(_Pooling):
@@ -104,8 +107,9 @@ class AveragePooling1D(_Pooling):
     _mode = "avg"
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class AveragePooling2D(_Pooling):
@@ -116,8 +120,9 @@ class AveragePooling2D(_Pooling):
     _mode = "avg"
 
     def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class AveragePooling3D(_Pooling):
@@ -127,8 +132,9 @@ class AveragePooling3D(_Pooling):
     _mode = "avg"
 
     def __init__(self, pool_size: Any = (2, 2, 2), strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class _GlobalPooling(Layer):

@@ -56,8 +56,9 @@ class Rescaling(Layer):
 class Normalization(Layer):
     """``(inputs - mean) / sqrt(variance)`` per feature of ``axis`` (the last by default).
 
-    ``mean`` and ``variance`` are given, or learned from data with :meth:`adapt` (before
-    training); they are non-trainable weights, saved with the model. ``invert=True``
+    ``mean`` and ``variance`` are given (constants, as in Keras: no weights), or learned
+    from data with :meth:`adapt` (before training) into non-trainable weights, saved with
+    the model. ``invert=True``
     maps normalized values back.
     """
 
@@ -104,11 +105,15 @@ class Normalization(Layer):
 
     def build(self, input_shape: Any) -> None:
         shape = self._param_shape(tuple(input_shape))
-        self.mean = self.add_weight(shape, "zeros", trainable=False, name="mean")
-        self.variance = self.add_weight(shape, "ones", trainable=False, name="variance")
         if self.input_mean is not None:
-            self.mean.assign(np.broadcast_to(np.asarray(self.input_mean), shape))
-            self.variance.assign(np.broadcast_to(np.asarray(self.input_variance), shape))
+            dt = self.compute_dtype.name
+            self.mean = ops.convert_to_tensor(
+                np.broadcast_to(np.asarray(self.input_mean), shape).astype(dt))
+            self.variance = ops.convert_to_tensor(
+                np.broadcast_to(np.asarray(self.input_variance), shape).astype(dt))
+        else:
+            self.mean = self.add_weight(shape, "zeros", trainable=False, name="mean")
+            self.variance = self.add_weight(shape, "ones", trainable=False, name="variance")
         self.built = True
 
     def adapt(self, data: Any, batch_size: int | None = None, steps: int | None = None
@@ -116,6 +121,10 @@ class Normalization(Layer):
         """Learn the mean and variance of ``data`` (an array or tensor of samples, or a
         :class:`tw.data.Dataset` / iterable of batches), per feature of ``axis``. Sums
         run in float64 over all batches, so the result does not depend on the batching."""
+        if self.input_mean is not None:
+            raise InvalidArgumentError(f"{layer_label(self)}.adapt: the layer was given "
+                                       "'mean' and 'variance'; adapt() learns them only "
+                                       "when they are not given")
         count = 0
         mean = m2 = None  # running mean and sum of squared deviations (Chan et al.)
         shape: tuple[int, ...] | None = None
@@ -162,7 +171,7 @@ class Normalization(Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config["axis"] = list(self.axis) if len(self.axis) != 1 else self.axis[0]
+        config["axis"] = list(self.axis) if self.axis else None  # Keras: a tuple
         config["mean"] = self.input_mean
         config["variance"] = self.input_variance
         return config

@@ -26,9 +26,10 @@ Keras arrays agree:
   recurrent bias) and applies the reset gate after the recurrent matmul;
   ``h = z * h_prev + (1 - z) * hh``.
 
-The weights live in the cell; the layer's ``weights`` list them first (``kernel``,
-``recurrent_kernel``, ``bias``), then the state variables of a stateful layer, as before
-the cells existed, so saved files and ``set_weights`` lists are unchanged. With
+The weights live in the cell; the layer's ``weights`` are the cell's (``kernel``,
+``recurrent_kernel``, ``bias``). A stateful layer's states are non-weight state, as in
+Keras: in ``variables`` but not in ``weights`` / ``get_weights()`` / saved weights, so
+weights trained with batch size N load into a batch-1 copy of the model. With
 ``return_state`` the states follow the output in the cell's structure: ``[out, h, c]`` for
 an LSTM cell, ``[out, [h1, c1], [h2, c2]]`` for two stacked LSTM cells (Keras 3);
 ``initial_state`` takes that structure or the flat list of state tensors.
@@ -79,11 +80,6 @@ def _flatten(tree: Any) -> list:
     if isinstance(tree, (list, tuple)):
         return [leaf for item in tree for leaf in _flatten(item)]
     return [tree]
-
-
-class _StateVariables(Layer):
-    """Holds a stateful RNN's state variables. It is tracked after the cell, so the
-    layer's ``weights`` list the cell's weights first and the states last."""
 
 
 class RNN(Layer):
@@ -185,21 +181,13 @@ class RNN(Layer):
                     f"{where}: stateful=True needs a fixed batch size: pass "
                     "batch_input_shape=(batch, timesteps, features) or batch_size= to the "
                     "layer, or use tw.Input(shape, batch_size=...)")
-            holder = _StateVariables(name=f"{self.name}_states", dtype=self.dtype_policy)
-            holder.built = True
-            self._state_vars = [holder.add_weight((int(batch), size), "zeros",
-                                                  trainable=False, name=f"state_{n}")
+            # non-weight state (Keras): not in weights/get_weights, so the weights of a
+            # model trained with batch N load into a batch-1 copy for generation
+            self._state_vars = [self._add_state_variable((int(batch), size), "zeros",
+                                                         name=f"state_{n}")
                                 for n, size in zip(self._state_names, self._flat_sizes)]
-            for v in self._state_vars:
-                v.path = f"{self.name}/{v.name}"
-            self._state_holder = holder  # tracked after the cell: states come last
             self.states = self._pack(self._state_vars)
         self.built = True
-
-    def count_params(self) -> int:
-        """As Keras: the stateful layers' state variables are not parameters."""
-        state = {id(v) for v in self._state_vars}
-        return sum(int(np.prod(w.shape)) for w in self.weights if id(w) not in state)
 
     # ---- states ------------------------------------------------------------------------
     def reset_states(self, states: Any = None) -> None:
@@ -538,7 +526,10 @@ class _CellLayer(RNN):
         return f"{self.name}/{var.name}"  # as before the cells: lstm/kernel
 
     def get_config(self) -> dict:
-        return Layer.get_config(self)
+        config = Layer.get_config(self)
+        config.pop("use_cudnn", None)  # Keras leaves it out (a backend choice)
+        config["zero_output_for_mask"] = self.zero_output_for_mask
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: Any = None) -> RNN:
@@ -576,11 +567,28 @@ class SimpleRNN(_CellLayer):
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 **kwargs: Any) -> None:
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0,
+                 return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False,
+                 seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(units, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+                         bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                         recurrent_regularizer=recurrent_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint,
+                         recurrent_constraint=recurrent_constraint,
+                         bias_constraint=bias_constraint, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout, seed=seed,
+                         return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
 
 
 class LSTM(_CellLayer):
@@ -595,13 +603,32 @@ class LSTM(_CellLayer):
                  recurrent_activation: Any = "sigmoid", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, **kwargs: Any) -> None:
+                 unit_forget_bias: bool = True,
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0,
+                 seed: int | None = None, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False,
+                 use_cudnn: Any = "auto", **kwargs: Any) -> None:
         super().__init__(units, activation=activation,
                          recurrent_activation=recurrent_activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer,
-                         unit_forget_bias=unit_forget_bias, **kwargs)
+                         unit_forget_bias=unit_forget_bias, kernel_regularizer=kernel_regularizer,
+                         recurrent_regularizer=recurrent_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint,
+                         recurrent_constraint=recurrent_constraint,
+                         bias_constraint=bias_constraint, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout, seed=seed,
+                         return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         use_cudnn=use_cudnn, **kwargs)
 
     recurrent_activation = _from_cell("recurrent_activation")
     unit_forget_bias = _from_cell("unit_forget_bias")
@@ -622,13 +649,31 @@ class GRU(_CellLayer):
                  recurrent_activation: Any = "sigmoid", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 reset_after: bool = True, **kwargs: Any) -> None:
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0,
+                 seed: int | None = None, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False,
+                 reset_after: bool = True, use_cudnn: Any = "auto", **kwargs: Any) -> None:
         super().__init__(units, activation=activation,
                          recurrent_activation=recurrent_activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, reset_after=reset_after,
-                         **kwargs)
+                         kernel_regularizer=kernel_regularizer,
+                         recurrent_regularizer=recurrent_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint,
+                         recurrent_constraint=recurrent_constraint,
+                         bias_constraint=bias_constraint, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout, seed=seed,
+                         return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         use_cudnn=use_cudnn, **kwargs)
 
     recurrent_activation = _from_cell("recurrent_activation")
     reset_after = _from_cell("reset_after")

@@ -357,6 +357,11 @@ class ZeroPadding1D(_ZeroPadding):
         super().__init__(**kwargs)
         self._setup(padding, data_format)
 
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["padding"] = list(self.padding[0])  # Keras: one (start, end) pair
+        return config
+
 
 class ZeroPadding2D(_ZeroPadding):
     """Zero rows and columns around images: ``padding`` int, ``(h, w)`` or
@@ -373,7 +378,7 @@ class ZeroPadding2D(_ZeroPadding):
 class ZeroPadding3D(_ZeroPadding):
     rank = 3
 
-    def __init__(self, padding: Any = (1, 1, 1), data_format: str | None = None,
+    def __init__(self, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._setup(padding, data_format)
@@ -418,6 +423,11 @@ class Cropping1D(_Cropping):
     def __init__(self, cropping: Any = (1, 1), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._setup(cropping, "channels_last")
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["cropping"] = list(self.cropping[0])  # Keras: one (start, end) pair
+        return config
 
 
 class Cropping2D(_Cropping):
@@ -497,6 +507,11 @@ class UpSampling1D(_UpSampling):
     def __init__(self, size: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._setup(size, "channels_last", "nearest")
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["size"] = int(self.size[0])  # Keras: one int
+        return config
 
 
 class UpSampling2D(_UpSampling):

@@ -10,7 +10,7 @@ from tensorweave.errors import InvalidArgumentError, ShapeError
 from .base import Layer, in_shape_inference
 from .reshaping import layer_label
 
-__all__ = ["TimeDistributed", "Bidirectional"]
+__all__ = ["Wrapper", "TimeDistributed", "Bidirectional", "SpectralNormalization"]
 
 
 def _check_layer(where: str, layer: Any) -> None:
@@ -30,7 +30,46 @@ def _clone(layer: Layer, **overrides: Any) -> Layer:
     return deserialize_layer(config)
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (``self.layer``), as Keras's
+    ``keras.layers.Wrapper``: the wrapped layer's weights are the wrapper's, and the config
+    holds the wrapped layer's serialized config under ``"layer"``. Subclasses implement
+    ``call`` (and ``build`` when they add weights of their own)."""
+
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _check_layer(f"{type(self).__name__} {self.name!r}", layer)
+        self.layer = layer
+
+    def build(self, input_shape: Any = None) -> None:
+        if not self.layer.built and input_shape is not None:
+            self.layer._maybe_build_from_shape(_listify_shape(input_shape))
+        self.built = True
+
+    def get_config(self) -> dict:
+        from tensorweave.saving import serialize_layer
+
+        config = super().get_config()
+        config["layer"] = serialize_layer(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: Any = None) -> Layer:
+        from tensorweave.saving import deserialize_layer
+
+        config = dict(config)
+        build_shape = config.pop("build_input_shape", None)
+        layer = cls(deserialize_layer(config.pop("layer"), custom_objects), **config)
+        if build_shape is not None:
+            layer._maybe_build_from_shape(build_shape)
+        return layer
+
+
+def _listify_shape(shape: Any) -> Any:
+    return list(shape) if isinstance(shape, tuple) else shape
+
+
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every timestep of a ``(batch, timesteps, ...)`` input with the
     same weights (e.g. one Dense per step of a sequence, one Conv2D per video frame).
 
@@ -38,9 +77,7 @@ class TimeDistributed(Layer):
     ``batch * timesteps`` samples), which is what the unrolled per-step loop computes."""
 
     def __init__(self, layer: Layer, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        _check_layer(f"TimeDistributed {self.name!r}", layer)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
@@ -75,24 +112,6 @@ class TimeDistributed(Layer):
         out_rest = tuple(y.shape[1:])
         return ops.reshape(y, (-1 if batch is None else batch, steps, *out_rest))
 
-    def get_config(self) -> dict:
-        from tensorweave.saving import serialize_layer
-
-        config = super().get_config()
-        config["layer"] = serialize_layer(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: Any = None) -> TimeDistributed:
-        from tensorweave.saving import deserialize_layer
-
-        config = dict(config)
-        build_shape = config.pop("build_input_shape", None)
-        layer = cls(deserialize_layer(config.pop("layer"), custom_objects), **config)
-        if build_shape is not None:
-            layer._maybe_build_from_shape(build_shape)
-        return layer
-
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -108,9 +127,12 @@ class Bidirectional(Layer):
     ``return_sequences`` are reversed in time so step ``t`` of both refers to input ``t``,
     and with ``return_state`` the states follow the output, forward ones first."""
 
-    def __init__(self, layer: Layer, merge_mode: str | None = "concat",
+    def __init__(self, layer: Layer, merge_mode: str | None = "concat", weights: Any = None,
                  backward_layer: Layer | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        #: Keras's ``weights=``: the forward layer's arrays then the backward layer's,
+        #: set when the layer is built
+        self._initial_weights = None if weights is None else list(weights)
         where = f"Bidirectional {self.name!r}"
         _check_layer(where, layer)
         if merge_mode not in _MERGE_MODES:
@@ -152,6 +174,20 @@ class Bidirectional(Layer):
         self.stateful = bool(getattr(layer, "stateful", False))
 
     def build(self, input_shape: Any) -> None:
+        if self._initial_weights is not None:
+            shape = _listify_shape(input_shape)
+            for sub in (self.forward_layer, self.backward_layer):
+                if not sub.built:
+                    sub._maybe_build_from_shape(shape)
+            weights, self._initial_weights = self._initial_weights, None
+            n = len(self.forward_layer.weights)
+            if len(weights) != n + len(self.backward_layer.weights):
+                raise InvalidArgumentError(
+                    f"{layer_label(self)}: argument 'weights': expected "
+                    f"{n + len(self.backward_layer.weights)} arrays (forward then backward), "
+                    f"got {len(weights)}")
+            self.forward_layer.set_weights(weights[:n])
+            self.backward_layer.set_weights(weights[n:])
         self.built = True
 
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
@@ -212,10 +248,9 @@ class Bidirectional(Layer):
         config = super().get_config()
         config["layer"] = serialize_layer(self.forward_layer)
         config["merge_mode"] = self.merge_mode
-        if self._custom_backward:
-            config["backward_layer"] = serialize_layer(self.backward_layer)
-        else:
-            config.pop("backward_layer", None)
+        config.pop("weights", None)  # the arrays travel with the weights, not the config
+        # Keras always writes the backward layer (made from `layer` or given)
+        config["backward_layer"] = serialize_layer(self.backward_layer)
         return config
 
     @classmethod
@@ -232,3 +267,77 @@ class Bidirectional(Layer):
         if build_shape is not None:
             obj._maybe_build_from_shape(build_shape)
         return obj
+
+
+class SpectralNormalization(Wrapper):
+    """Divides the wrapped layer's kernel (``kernel`` or ``embeddings``) by its largest
+    singular value, estimated by ``power_iterations`` steps of power iteration per
+    training call (Miyato et al., 2018; Keras 3's ``keras.layers.SpectralNormalization``).
+
+    While training, each call updates the estimate ``vector_u`` (a non-trainable weight)
+    and writes the normalised kernel back into the wrapped layer; at inference the wrapped
+    layer runs with the kernel as it is."""
+
+    def __init__(self, layer: Layer, power_iterations: int = 1, **kwargs: Any) -> None:
+        super().__init__(layer, **kwargs)
+        if not isinstance(power_iterations, int) or power_iterations <= 0:
+            raise InvalidArgumentError(f"{layer_label(self)}: argument 'power_iterations': "
+                                       f"expected a positive int, got {power_iterations!r}")
+        self.power_iterations = power_iterations
+
+    def build(self, input_shape: Any) -> None:
+        import tensorweave.initializers as _initializers
+
+        super().build(input_shape)
+        kernel = getattr(self.layer, "kernel", None)
+        if kernel is None:
+            kernel = getattr(self.layer, "embeddings", None)
+        if kernel is None:
+            raise InvalidArgumentError(
+                f"{layer_label(self)}: the wrapped {type(self.layer).__name__} has neither "
+                "a 'kernel' nor an 'embeddings' weight to normalise")
+        object.__setattr__(self, "_kernel_var", kernel)
+        # as Keras, the wrapper tracks the kernel itself: weights are [kernel, vector_u,
+        # the wrapped layer's others]
+        self._tracked_weights.append(kernel)
+        self.kernel_shape = tuple(kernel.shape)
+        self.vector_u = self.add_weight(
+            (1, self.kernel_shape[-1]), _initializers.TruncatedNormal(stddev=0.02),
+            dtype=kernel.dtype, trainable=False, name="vector_u")
+        self.built = True
+
+    @property
+    def kernel(self) -> Any:
+        return self.__dict__.get("_kernel_var")
+
+    def normalized_weights(self) -> tuple[Any, Any]:
+        """``(new vector_u, kernel / sigma)``: the power-iteration estimate and the
+        spectrally normalised kernel."""
+        kernel = self._kernel_var.value
+        w = ops.reshape(kernel, (-1, self.kernel_shape[-1]))
+        u = self.vector_u.value
+        v = u
+        for _ in range(self.power_iterations):
+            v = _l2_normalize(ops.matmul(u, ops.transpose(w)))
+            u = _l2_normalize(ops.matmul(v, w))
+        u, v = ops.stop_gradient(u), ops.stop_gradient(v)
+        sigma = ops.matmul(ops.matmul(v, w), ops.transpose(u))
+        return u, ops.reshape(ops.divide(kernel, sigma), self.kernel_shape)
+
+    def call(self, inputs: Any, training: Any = False) -> Any:
+        if training:
+            kernel = self._kernel_var.value
+            if not ops.is_symbolic(kernel) and not bool(ops.any(ops.not_equal(kernel, 0))):
+                pass  # an all-zero kernel has no direction to normalise (Keras keeps it)
+            else:
+                new_u, new_kernel = self.normalized_weights()
+                self.vector_u.assign(new_u)
+                self._kernel_var.assign(new_kernel)
+        out = self.layer(inputs)
+        return out if out.dtype == inputs.dtype else ops.cast(out, inputs.dtype)
+
+
+def _l2_normalize(x: Any) -> Any:
+    """``x / max(||x||, 1e-7)`` over all of ``x`` (Keras's ``ops.normalize(x, axis=None)``)."""
+    norm = ops.sqrt(ops.sum(ops.square(x)))
+    return ops.divide(x, ops.maximum(norm, 1e-7))

@@ -545,10 +545,10 @@ class Trainer:
     def _all_state_vars(self) -> list:
         if self._state_vars is None:
             if not getattr(self, "compiled", False):
-                return list(self.weights) + list(_seed_variables(self))
+                return list(self.variables) + list(_seed_variables(self))
             seen: set[int] = set()
             out = []
-            groups = [self.trainable_weights, self.non_trainable_weights,
+            groups = [self.trainable_weights, self.non_trainable_variables,
                       getattr(self.optimizer, "variables", []),
                       [v for m in self.metrics for v in m.variables],
                       list(_seed_variables(self))]

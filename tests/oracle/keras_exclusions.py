@@ -44,6 +44,11 @@ LAYERS: dict[str, str] = {
     "JaxLayer": BACKEND_SPECIFIC + " (JAX functions with JAX pytrees of parameters)",
     "TorchModuleWrapper": BACKEND_SPECIFIC + " (torch.nn.Module)",
     "TFSMLayer": TF_ONLY + ": loads a TensorFlow SavedModel",
+    "StringLookup": TF_ONLY + ": Keras 3 builds it on tf.lookup tables over tf.string tensors "
+                    "(it raises without TensorFlow); tensorweave has no string dtype",
+    "TextVectorization": TF_ONLY + ": Keras 3 splits, normalizes and looks up tf.string "
+                         "tensors (it raises without TensorFlow); tensorweave has no string "
+                         "dtype",
 }
 
 LOSSES: dict[str, str] = {}
@@ -75,7 +80,15 @@ MODEL_API: dict[str, str] = {
                 "layer support (quantized_build/quantized_call) tensorweave does not have",
     "get_quantization_layer_structure": "other: part of Keras's quantization (see quantize)",
 }
-LAYER_API: dict[str, str] = {}
+_QUANTIZATION = ("other: Keras's int8/float8/int4/GPTQ weight quantization (quantized kernels, "
+                 "scales and quantized matmuls per layer) is not implemented in tensorweave; "
+                 "Dense/Embedding reject quantization_config")
+LAYER_API: dict[str, str] = {
+    "quantize": _QUANTIZATION,
+    "quantized_build": _QUANTIZATION,
+    "quantized_call": _QUANTIZATION,
+    "quantization_mode": _QUANTIZATION,
+}
 
 #: "module.name" (or "Model.method") -> why its parameters differ from Keras's on purpose.
 SIGNATURES: dict[str, str] = {
