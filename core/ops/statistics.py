@@ -50,7 +50,7 @@ __all__ = [
     "nanmedian", "nanquantile", "nanpercentile", "average", "ptp", "nanargmax",
     "nanargmin", "nanmax", "nanmin", "nanmean", "nanprod", "nanstd", "nansum", "nanvar",
     "corrcoef", "correlate", "histogram", "bincount", "digitize", "searchsorted",
-    "trapezoid",
+    "trapezoid", "in_top_k",
 ]
 
 
@@ -557,3 +557,30 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
         d = subtract(xm[..., 1:], xm[..., :-1])
     return _sum(multiply(mid, d), axis=-1)
 
+
+def in_top_k(targets: Any, predictions: Any, k: int) -> Any:
+    """Whether each target class is among the ``k`` highest predictions of its row
+    (Keras's rule: its rank is 1 + the number of strictly larger predictions, so ties
+    count in its favour; a NaN prediction at the target ranks last)."""
+    from .indexing import take_along_axis
+    from .reduction import sum as _sum
+    from .shape import expand_dims
+
+    name = "in_top_k"
+    t = targets if is_tensor(targets) or is_symbolic(targets) else \
+        convert_to_tensor(targets, where=name)
+    p = predictions if is_tensor(predictions) or is_symbolic(predictions) else \
+        convert_to_tensor(predictions, where=name)
+    if p.ndim != 2 or t.ndim != 1:
+        raise ShapeError(f"{name}: expected targets (batch,) and predictions (batch, "
+                         f"classes), got {tuple(t.shape)} and {tuple(p.shape)}")
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{name}: argument 'targets': expected integer class ids, got "
+                         f"{t.dtype}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InvalidArgumentError(f"{name}: argument 'k': expected a positive int, got "
+                                   f"{k!r}")
+    at_label = take_along_axis(p, expand_dims(cast(t, "int32"), -1), axis=-1)
+    at_label = where(isnan(at_label), float("-inf"), at_label)
+    rank = add(_sum(cast(greater(p, at_label), "int32"), axis=-1), 1)
+    return less(rank, k + 1)

@@ -160,7 +160,8 @@ def image_dataset_from_directory(directory: Any, labels: Any = "inferred",
                                  subset: str | None = None, interpolation: str = "bilinear",
                                  follow_links: bool = False, crop_to_aspect_ratio: bool = False,
                                  pad_to_aspect_ratio: bool = False,
-                                 data_format: str | None = None, verbose: bool = True) -> Any:
+                                 data_format: str | None = None, format: str = "tf",  # noqa: A002
+                                 verbose: bool = True) -> Any:
     """A ``tw.data.Dataset`` of ``(images, labels)`` batches from a folder with one
     sub-folder per class, as Keras 3's ``keras.utils.image_dataset_from_directory``.
 
@@ -176,8 +177,13 @@ def image_dataset_from_directory(directory: Any, labels: Any = "inferred",
     The files are shuffled once with ``seed`` before ``validation_split`` takes the last
     fraction as validation data (``subset="training"``, ``"validation"`` or ``"both"``
     for the pair); a shuffled dataset is shuffled again (buffer ``8 * batch_size``) on
-    every pass. The dataset carries ``class_names`` and ``file_paths``.
+    every pass. The dataset carries ``class_names`` and ``file_paths``. ``format``
+    (Keras's ``"tf"`` for a ``tf.data.Dataset`` or ``"grain"``) is accepted for
+    compatibility; either way the result is a ``tw.data.Dataset``.
     """
+    if format not in ("tf", "grain"):
+        raise InvalidArgumentError(describe(_WHERE, "format", "'tf' or 'grain'",
+                                            repr(format)))
     if labels not in ("inferred", None):
         if not isinstance(labels, (list, tuple, np.ndarray)):
             raise InvalidArgumentError(describe(

@@ -86,16 +86,17 @@ def _crop_to_aspect(img: Any, height: int, width: int) -> Any:
     return img.crop((left, top, left + crop_w, top + crop_h))
 
 
-def load_img(path: Any, grayscale: bool = False, color_mode: str = "rgb",
-             target_size: Any = None, interpolation: str = "nearest",
-             keep_aspect_ratio: bool = False) -> Any:
+def load_img(path: Any, color_mode: str = "rgb", target_size: Any = None,
+             interpolation: str = "nearest", keep_aspect_ratio: bool = False, *,
+             grayscale: bool = False) -> Any:
     """Load an image file (a path or a binary file object) as a Pillow image.
 
     ``color_mode`` is ``"rgb"`` (default), ``"grayscale"`` or ``"rgba"``;
     ``target_size=(height, width)`` resizes with ``interpolation`` (``"nearest"``,
     ``"bilinear"``, ``"bicubic"``, ``"lanczos"``, ``"box"`` or ``"hamming"``) when the
     size differs. ``keep_aspect_ratio=True`` first crops the largest centred window with
-    the target's aspect ratio. ``grayscale=True`` is Keras's deprecated spelling of
+    the target's aspect ratio. The arguments are Keras 3's, in its order;
+    ``grayscale=True`` (keyword only) is Keras 2's deprecated spelling of
     ``color_mode="grayscale"``.
     """
     if grayscale is True:

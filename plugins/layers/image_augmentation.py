@@ -296,8 +296,9 @@ class RandomCrop(_RandomImageLayer):
     inference path), so the output shape is always ``(height, width)``."""
 
     def __init__(self, height: int, width: int, seed: int | None = None,
-                 data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
         self.height = _size(self, "height", height)
         self.width = _size(self, "width", width)
 

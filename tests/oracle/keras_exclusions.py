@@ -40,6 +40,12 @@ OPS_NN: dict[str, str] = {"polar": OPS["polar"]}
 OPS_LINALG: dict[str, str] = {"eig": OPS["eig"]}
 
 LAYERS: dict[str, str] = {
+    "IntegerLookup": TF_ONLY + ": Keras 3 runs it through tf.lookup (ImportError without "
+                     "TensorFlow, on every backend)",
+    "Hashing": TF_ONLY + ": Keras 3 runs it through tf.strings FarmHash fingerprints "
+               "(ImportError without TensorFlow)",
+    "HashedCrossing": TF_ONLY + ": Keras 3 wraps tf.keras.layers.HashedCrossing "
+                      "(ImportError without TensorFlow)",
     "FlaxLayer": BACKEND_SPECIFIC + " (Flax modules)",
     "JaxLayer": BACKEND_SPECIFIC + " (JAX functions with JAX pytrees of parameters)",
     "TorchModuleWrapper": BACKEND_SPECIFIC + " (torch.nn.Module)",
@@ -79,6 +85,9 @@ MODEL_API: dict[str, str] = {
     "quantize": "other: int8/float8/int4 weight quantization needs quantized kernels and "
                 "layer support (quantized_build/quantized_call) tensorweave does not have",
     "get_quantization_layer_structure": "other: part of Keras's quantization (see quantize)",
+    "quantization_mode": "other: part of Keras's quantization (see quantize)",
+    "quantized_build": "other: part of Keras's quantization (see quantize)",
+    "quantized_call": "other: part of Keras's quantization (see quantize)",
 }
 _QUANTIZATION = ("other: Keras's int8/float8/int4/GPTQ weight quantization (quantized kernels, "
                  "scales and quantized matmuls per layer) is not implemented in tensorweave; "

@@ -391,3 +391,17 @@ def test_gradient_matches_jax(keras: Any, close: Any, gid: str, fn: Any,
     ours = tw.grad(lambda t: tw.ops.sum(tw.ops.multiply(fn(tw.ops, t), w)))(
         tw.ops.convert_to_tensor(x32))
     close(ours, theirs, rtol=2e-4, atol=2e-5, what=gid)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_in_top_k(keras: Any, backend: str) -> None:
+    """Ties count in the target's favour and a NaN at the target ranks last, as Keras."""
+    rng = np.random.default_rng(0)
+    p = rng.random((6, 5)).astype("float32")
+    p[1, :] = 0.5
+    p[2, 3] = np.nan
+    t = np.array([0, 2, 3, 4, 1, 0], "int32")
+    for k in (1, 2, 3, 5):
+        with tw.backend_scope(backend):
+            ours = tw.ops.convert_to_numpy(tw.ops.in_top_k(t, p, k))
+        np.testing.assert_array_equal(ours, np.asarray(keras.ops.in_top_k(t, p, k)))
