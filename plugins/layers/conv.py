@@ -21,7 +21,6 @@ from tensorweave.errors import InvalidArgumentError, ShapeError
 from .base import Layer
 from .reshaping import (
     check_rank,
-    crop_axis,
     from_channels_last,
     layer_label,
     normalize_data_format,
@@ -280,35 +279,6 @@ class Conv3D(_Conv):
 
 
 # ---- transposed convolution -------------------------------------------------------------------
-def deconv_length(n: int | None, eff: int, stride: int, padding: str,
-                  output_padding: int | None) -> int | None:
-    """Keras's ``deconv_output_length`` (``eff`` is the dilated kernel size)."""
-    if n is None:
-        return None
-    if output_padding is None:
-        return n * stride + max(eff - stride, 0) if padding == "valid" else n * stride
-    pad = eff // 2 if padding == "same" else 0
-    return (n - 1) * stride + eff - 2 * pad + output_padding
-
-
-def deconv_offset(eff: int, stride: int, padding: str, output_padding: int | None) -> int:
-    """Where Keras's output starts inside the full (uncropped) transposed convolution.
-
-    Keras (``_convert_conv_transpose_padding_args_from_keras_to_jax``) pads the
-    stride-dilated input by ``left = min(ceil(pad_len / 2), eff - 1)`` before correlating
-    with the flipped kernel; the full result corresponds to ``left = eff - 1``, so the
-    output begins ``eff - 1 - left`` entries in.
-    """
-    if padding == "valid":
-        return 0
-    if output_padding is None:
-        pad_len = stride + eff - 2
-    else:
-        pad_len = eff + eff % 2 - 2 + output_padding
-    left = min(pad_len // 2 + pad_len % 2, eff - 1)
-    return eff - 1 - left
-
-
 class _ConvTranspose(_ConvBase):
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1,
                  padding: str = "valid", output_padding: Any = None,
@@ -352,26 +322,12 @@ class _ConvTranspose(_ConvBase):
     def call(self, inputs: Any) -> Any:
         self._check_call(inputs, self.kernel.shape[-1])
         x = to_channels_last(inputs, self.data_format)
-        # the full transposed convolution (every input window scattered), then Keras's
-        # window of it: cropped at the start, zero-extended at the end where needed
-        y = ops.conv_transpose(x, self.kernel, self.strides, "valid", None,
-                               "channels_last", self.dilation_rate)
-        for i in range(self.rank):
-            eff = self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1
-            op = None if self.output_padding is None else self.output_padding[i]
-            n = x.shape[1 + i]
-            target = deconv_length(n, eff, self.strides[i], self.padding, op)
-            if target is None:
-                raise ShapeError(f"{layer_label(self)}: spatial sizes must be known, got "
-                                 f"input shape {tuple(inputs.shape)}")
-            start = deconv_offset(eff, self.strides[i], self.padding, op)
-            full = y.shape[1 + i]
-            stop = min(start + target, full)
-            y = crop_axis(y, 1 + i, start, stop)
-            if stop - start < target:
-                widths = [(0, 0)] * y.ndim
-                widths[1 + i] = (0, target - (stop - start))
-                y = ops.pad(y, tuple(widths))
+        if any(x.shape[1 + i] is None for i in range(self.rank)):
+            raise ShapeError(f"{layer_label(self)}: spatial sizes must be known, got "
+                             f"input shape {tuple(inputs.shape)}")
+        # the op applies Keras's length and window rule (tw.ops.nn.convT_pads)
+        y = ops.conv_transpose(x, self.kernel, self.strides, self.padding,
+                               self.output_padding, "channels_last", self.dilation_rate)
         return self._finish(y)
 
 
