@@ -341,7 +341,7 @@ def test_make_functions_state_tree_and_stateless_helpers(tw_backend):
     values = ([v.value for v in model.trainable_variables],
               [v.value for v in model.non_trainable_variables],
               [v.value for v in model.metrics_variables])
-    (loss, (y_pred, non_trainable, _)), grads = tw.value_and_grad(
+    (loss, (unscaled, y_pred, non_trainable, _)), grads = tw.value_and_grad(
         model.compute_loss_and_updates, has_aux=True)(*values, x, y, None, True)
     assert tuple(y_pred.shape) == (16, 3) and len(grads) == len(values[0])
     assert any(float(tw.ops.max(tw.ops.abs(g))) > 0 for g in grads)
