@@ -325,8 +325,10 @@ class Trainer:
                 params = self.trainable_variables
                 def loss_fn(values):            # values: the variables' current values
                     y_pred = self(x, training=True)
-                    return self.compute_loss(x, y, y_pred, sw), y_pred
-                (loss, y_pred), grads = tw.value_and_grad(loss_fn, has_aux=True)(
+                    loss = self.compute_loss(x, y, y_pred, sw)
+                    # apply() divides the gradients by the optimizer's loss scale
+                    return self.optimizer.scale_loss(loss), (loss, y_pred)
+                (_, (loss, y_pred)), grads = tw.value_and_grad(loss_fn, has_aux=True)(
                     [v.value for v in params])
                 self.optimizer.apply(grads, params)
                 for m in self.metrics:
