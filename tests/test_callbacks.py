@@ -680,3 +680,48 @@ def test_registered_in_the_callbacks_namespace():
                  "TerminateOnNaN", "LambdaCallback"):
         assert getattr(tw.callbacks, name).__name__ == name
     assert isinstance(tw.callbacks.get("EarlyStopping"), EarlyStopping)
+
+
+def test_backup_and_restore_resumes_fit_at_the_restored_epoch(tmp_path):
+    """An interrupted fit restarted with the same callback trains only the remaining
+    epochs (fit reads model._initial_epoch, as Keras's trainers do) and ends with the
+    weights of an uninterrupted run."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    init = None
+
+    def make():
+        nonlocal init
+        model = tw.Sequential([tw.Input((4,)), tw.layers.Dense(3, activation="tanh"),
+                               tw.layers.Dense(2)])
+        if init is None:
+            init = [w.copy() for w in model.get_weights()]
+        model.set_weights(init)
+        model.compile(tw.optimizers.SGD(0.1), "mse")
+        return model
+
+    class Interrupt(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 2 and batch == 1:
+                raise RuntimeError("interrupted")
+
+    fit = dict(batch_size=8, epochs=5, shuffle=False, verbose=0)
+    model = make()
+    cb = tw.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.fit(x, y, callbacks=[cb, Interrupt()], **fit)
+    hist = model.fit(x, y, callbacks=[cb], **fit)
+    assert hist.epoch == [2, 3, 4] and len(hist.history["loss"]) == 3
+    assert not (tmp_path / "backup").exists()
+    straight = make()
+    straight_hist = straight.fit(x, y, **fit)
+    for a, b in zip(model.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(hist.history["loss"], straight_hist.history["loss"][2:],
+                               rtol=1e-6)
+    # the next fit without a backup starts at 0 again
+    assert model.fit(x, y, **fit).epoch == [0, 1, 2, 3, 4]

@@ -341,7 +341,7 @@ def test_make_functions_state_tree_and_stateless_helpers(tw_backend):
     values = ([v.value for v in model.trainable_variables],
               [v.value for v in model.non_trainable_variables],
               [v.value for v in model.metrics_variables])
-    (loss, (y_pred, non_trainable, _)), grads = tw.value_and_grad(
+    (loss, (unscaled, y_pred, non_trainable, _)), grads = tw.value_and_grad(
         model.compute_loss_and_updates, has_aux=True)(*values, x, y, None, True)
     assert tuple(y_pred.shape) == (16, 3) and len(grads) == len(values[0])
     assert any(float(tw.ops.max(tw.ops.abs(g))) > 0 for g in grads)
@@ -388,3 +388,71 @@ def test_summary_keras_options(capsys):
     assert "d0 (Dense)" not in text and "out (Dense)" in text
     with pytest.raises(InvalidArgumentError, match="layer_range"):
         model.summary(layer_range=["out", "d0"])
+
+
+# ---- the optimizer's trainer hooks: scale_loss, finalize_variable_values ---------------------
+def _regression_fit(optimizer, epochs=1, model_cls=None):
+    rng = np.random.RandomState(3)
+    x = rng.randn(32, 4).astype("float32")
+    y = rng.randn(32, 2).astype("float32")
+    cls = model_cls or tw.Sequential
+    model = cls([tw.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(2)])
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    model.compile(optimizer, "mse")
+    model.fit(x, y, batch_size=8, epochs=epochs, shuffle=False, verbose=0)
+    return model
+
+
+class _ScaledDocStep(tw.Sequential):
+    """docs/training.md's train_step override, differentiating the scaled loss."""
+
+    def train_step(self, data):
+        x, y, sw = tw.utils.unpack_x_y_sample_weight(data)
+        params = self.trainable_variables
+
+        def loss_fn(values):
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sw)
+            return self.optimizer.scale_loss(loss), loss
+
+        (_, loss), grads = tw.value_and_grad(loss_fn, has_aux=True)(
+            [v.value for v in params])
+        self.optimizer.apply(grads, params)
+        return {"loss": loss}
+
+
+def test_fit_differentiates_the_scaled_loss_so_updates_match_plain_sgd(tw_backend):
+    """apply() divides the gradients by loss_scale_factor / the dynamic scale, so the
+    step must differentiate optimizer.scale_loss(loss) (Keras's trainers do)."""
+    plain = _regression_fit(tw.optimizers.SGD(0.1)).get_weights()
+    for opt, cls in [(tw.optimizers.SGD(0.1, loss_scale_factor=128.0), None),
+                     (tw.optimizers.LossScaleOptimizer(tw.optimizers.SGD(0.1)), None),
+                     (tw.optimizers.SGD(0.1, loss_scale_factor=128.0), _ScaledDocStep)]:
+        got = _regression_fit(opt, model_cls=cls).get_weights()
+        for a, b in zip(got, plain):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_compute_loss_and_updates_returns_the_scaled_and_the_unscaled_loss(tw_backend):
+    model = _regression_fit(tw.optimizers.SGD(0.1, loss_scale_factor=8.0))
+    rng = np.random.RandomState(4)
+    x = rng.randn(8, 4).astype("float32")
+    y = rng.randn(8, 2).astype("float32")
+    values = ([v.value for v in model.trainable_variables],
+              [v.value for v in model.non_trainable_variables],
+              [v.value for v in model.metrics_variables])
+    loss, (unscaled, _, _, _) = model.compute_loss_and_updates(*values, x, y, None, True)
+    np.testing.assert_allclose(float(loss), 8.0 * float(unscaled), rtol=1e-6)
+    loss, (unscaled, _, _, _) = model.compute_loss_and_updates(*values, x, y, None, False)
+    assert float(loss) == float(unscaled)
+
+
+def test_fit_writes_the_ema_weights_into_the_model_at_the_end(tw_backend):
+    opt = tw.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9)
+    model = _regression_fit(opt, epochs=2)
+    averages = [tw.ops.convert_to_numpy(v.value) for v in opt._model_variables_moving_average]
+    for w, avg in zip(model.get_weights(), averages):
+        np.testing.assert_array_equal(w, avg)
+    plain = _regression_fit(tw.optimizers.SGD(0.1), epochs=2).get_weights()
+    assert not all(np.allclose(a, b) for a, b in zip(model.get_weights(), plain))

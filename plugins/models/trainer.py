@@ -325,8 +325,10 @@ class Trainer:
                 params = self.trainable_variables
                 def loss_fn(values):            # values: the variables' current values
                     y_pred = self(x, training=True)
-                    return self.compute_loss(x, y, y_pred, sw), y_pred
-                (loss, y_pred), grads = tw.value_and_grad(loss_fn, has_aux=True)(
+                    loss = self.compute_loss(x, y, y_pred, sw)
+                    # apply() divides the gradients by the optimizer's loss scale
+                    return self.optimizer.scale_loss(loss), (loss, y_pred)
+                (_, (loss, y_pred)), grads = tw.value_and_grad(loss_fn, has_aux=True)(
                     [v.value for v in params])
                 self.optimizer.apply(grads, params)
                 for m in self.metrics:
@@ -345,10 +347,14 @@ class Trainer:
         def loss_fn(_params: Any) -> Any:
             with training_scope(True):
                 y_pred = self(x, training=True)
-            return self.compute_loss(x, y, y_pred, sw, training=True), y_pred
+            loss = self.compute_loss(x, y, y_pred, sw, training=True)
+            # differentiate the scaled loss (loss_scale_factor / LossScaleOptimizer's
+            # dynamic scale), as Keras's trainers do: ``optimizer.apply`` divides the
+            # gradients by that scale again; the logs report the unscaled loss
+            return self._scale_loss(loss), (loss, y_pred)
 
         params = [v.value for v in trainable]
-        (loss, y_pred), grads = value_and_grad(loss_fn, has_aux=True)(params)
+        (_, (loss, y_pred)), grads = value_and_grad(loss_fn, has_aux=True)(params)
         self.optimizer.apply(grads, trainable)
         return self._update_metrics(y, y_pred, sw, loss, _batch_size(x))
 
@@ -488,7 +494,8 @@ class Trainer:
                                  optimizer_variables: Any = None) -> tuple:
         """The forward pass and loss with the variables' values given (Keras's stateless
         form, differentiable with ``tw.value_and_grad(..., has_aux=True)`` over the first
-        argument): returns ``(loss, (y_pred, non_trainable values, metrics values))``."""
+        argument): returns ``(loss, (unscaled_loss, y_pred, non_trainable values, metrics
+        values))``; in training the loss is ``optimizer.scale_loss(loss)`` (Keras's form)."""
         variables = (list(self.trainable_variables), list(self.non_trainable_variables),
                      list(self.metrics_variables))
         values = (trainable_variables, non_trainable_variables, metrics_variables)
@@ -499,7 +506,22 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
             non_trainable = [scope.value_of(v) for v in variables[1]]
             metrics = [scope.value_of(v) for v in variables[2]]
-        return loss, (y_pred, non_trainable, metrics)
+        unscaled_loss = loss
+        if training and getattr(self, "optimizer", None) is not None:
+            # the optimizer's scale variable (LossScaleOptimizer) read from the values
+            # given, when given, as Keras does
+            if optimizer_variables is None:
+                loss = self._scale_loss(loss)
+            else:
+                opt_vars = list(getattr(self.optimizer, "variables", []) or [])
+                with StatelessScope(_mapping((opt_vars,), (list(optimizer_variables),))):
+                    loss = self._scale_loss(loss)
+        return loss, (unscaled_loss, y_pred, non_trainable, metrics)
+
+    def _scale_loss(self, loss: Any) -> Any:
+        """``optimizer.scale_loss(loss)`` when the optimizer has one (else the loss)."""
+        scale = getattr(getattr(self, "optimizer", None), "scale_loss", None)
+        return loss if scale is None else scale(loss)
 
     def get_state_tree(self, value_format: str = "backend_tensor") -> dict:
         """The model's variables as nested dicts by variable path, in four groups
@@ -688,34 +710,45 @@ class Trainer:
         rng = _shuffle_rng()
         be = current()
         cbs.on_train_begin()
+        # a BackupAndRestore callback leaves the epoch to resume from in _initial_epoch
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         epoch_logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            # per-batch hooks only for callbacks that listen; logs (floats read from the
-            # step's outputs) only for listeners that use them; History and the epoch
-            # line need just the epoch's last values, read once below
-            begin, end, need_logs = _batch_listeners(cbs, "on_train_batch")
-            step = outs = None
-            step_i = 0
-            for bx, by, bsw in train.batches(rng):
-                if begin:
-                    cbs.on_train_batch_begin(step_i)
-                step, outs = self._execute("train", bx, by, bsw, be)
-                if end:
-                    cbs.on_train_batch_end(step_i, step.logs(outs) if need_logs else {})
-                step_i += 1
-                if self.stop_training or (steps_per_epoch and step_i >= steps_per_epoch):
+        finished = False
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                # per-batch hooks only for callbacks that listen; logs (floats read from the
+                # step's outputs) only for listeners that use them; History and the epoch
+                # line need just the epoch's last values, read once below
+                begin, end, need_logs = _batch_listeners(cbs, "on_train_batch")
+                step = outs = None
+                step_i = 0
+                for bx, by, bsw in train.batches(rng):
+                    if begin:
+                        cbs.on_train_batch_begin(step_i)
+                    step, outs = self._execute("train", bx, by, bsw, be)
+                    if end:
+                        cbs.on_train_batch_end(step_i, step.logs(outs) if need_logs else {})
+                    step_i += 1
+                    if self.stop_training or (steps_per_epoch and step_i >= steps_per_epoch):
+                        break
+                epoch_logs = step.logs(outs) if step is not None else {}
+                if val is not None and (epoch + 1) % validation_freq == 0 and \
+                        not self.stop_training:
+                    val_logs = self._evaluate_data(val, callbacks=None)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
                     break
-            epoch_logs = step.logs(outs) if step is not None else {}
-            if val is not None and (epoch + 1) % validation_freq == 0 and \
-                    not self.stop_training:
-                val_logs = self._evaluate_data(val, callbacks=None)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(epoch_logs)
+            finished = True
+        finally:
+            # as Keras: the EMA weights (use_ema) go into the model at the end of
+            # training, even when it was interrupted
+            if isinstance(self.optimizer, _optimizers.Optimizer) and epochs > 0:
+                self.optimizer.finalize_variable_values(self.trainable_weights)
+        if finished:
+            cbs.on_train_end(epoch_logs)
         return history
 
     def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,

@@ -131,7 +131,10 @@ def test_swap_ema_weights_evaluates_with_the_averages() -> None:
     model = tw.models.Sequential([tw.layers.Input((3,)), tw.layers.Dense(1)])
     model.compile(optimizer=tw.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5),
                   loss="mse")
-    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    # train_on_batch, not fit: fit ends by writing the averages into the model (Keras's
+    # finalize_variable_values), which would leave nothing to swap
+    for i in range(0, 32, 8):
+        model.train_on_batch(x[i:i + 8], y[i:i + 8])
     opt = model.optimizer
     live = [v.numpy().copy() for v in model.trainable_variables]
     avg = [v.numpy().copy() for v in opt._model_variables_moving_average]
