@@ -456,3 +456,27 @@ def test_fit_writes_the_ema_weights_into_the_model_at_the_end(tw_backend):
         np.testing.assert_array_equal(w, avg)
     plain = _regression_fit(tw.optimizers.SGD(0.1), epochs=2).get_weights()
     assert not all(np.allclose(a, b) for a, b in zip(model.get_weights(), plain))
+
+
+def test_a_model_subclass_built_functionally_overrides_train_step(tw_backend):
+    """Keras's "customizing fit" guide: ``class CustomModel(keras.Model)`` with its own
+    ``train_step``, built as ``CustomModel(inputs, outputs)`` (this raised
+    NotImplementedError: CustomModel must implement call())."""
+    calls = []
+
+    class CustomModel(tw.Model):
+        def train_step(self, data):
+            calls.append(1)
+            return super().train_step(data)
+
+    inp = tw.Input((3,))
+    out = tw.layers.Dense(1, kernel_initializer="ones")(inp)
+    model = CustomModel(inp, out)
+    assert isinstance(model, tw.models.Functional) and isinstance(model, CustomModel)
+    model.compile("sgd", "mse")
+    before = model.get_weights()[0].copy()
+    model.fit(np.ones((8, 3), "float32"), np.zeros((8, 1), "float32"), epochs=1, verbose=0)
+    assert calls and not np.allclose(model.get_weights()[0], before)
+    assert model.predict(np.ones((2, 3), "float32"), verbose=0).shape == (2, 1)
+    again = CustomModel(inputs=inp, outputs=out)  # keyword spelling too
+    assert again.layers[-1] is model.layers[-1]

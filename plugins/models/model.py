@@ -31,6 +31,13 @@ class Model(Trainer, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if _functional_args(args, kwargs) and not isinstance(self, Functional):
+            # ``class CustomModel(tw.Model)`` built as ``CustomModel(inputs, outputs)`` (the
+            # Keras guide to customizing ``fit``): the subclass becomes functional, as Keras
+            # does it, by putting Functional in place of Model among its bases
+            _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         name = kwargs.pop("name", None)
         trainable = kwargs.pop("trainable", True)
         dtype = kwargs.pop("dtype", None)
@@ -200,6 +207,22 @@ class Functional(Model):
         from tensorweave.saving import functional_from_config
 
         return functional_from_config(config, custom_objects)
+
+
+def _functional_args(args: tuple, kwargs: dict) -> bool:
+    """Keras's test for ``Model(inputs, outputs)`` in any of its spellings."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+def _inject_functional(cls: type) -> type:
+    """``cls`` with ``Functional`` in place of ``Model`` in its bases (recursively)."""
+    if cls is Model:
+        return Functional
+    if issubclass(cls, Functional) or not issubclass(cls, Model) or issubclass(cls, Sequential):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(b) for b in cls.__bases__)
+    return cls
 
 
 def _match_inputs(model: Functional, inputs: Any) -> list:
