@@ -14,6 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+# Keras's side compiles every op once per shape with XLA; these flags keep that compile
+# cheap (about a third less time for the oracle files) without changing float results.
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 "
+                                   "--xla_llvm_disable_expensive_passes=true")
+
 
 def _import_keras() -> Any:
     os.environ.setdefault("KERAS_BACKEND", "jax")
