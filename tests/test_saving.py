@@ -937,3 +937,100 @@ def test_subclassed_model_of_unknown_input_shape_keeps_its_weights(tmp_path):
     other(x)
     other.load_weights(tmp_path / "s.tw")
     _assert_same_weights(model, other)
+
+
+# ---- the archive's member list ------------------------------------------------------------------
+def _central_name_offset(data: bytes, member: str) -> int:
+    """The offset of ``member``'s name in the ZIP central directory (not the local header)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        z.getinfo(member)
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:
+        n = int.from_bytes(data[pos + 28:pos + 30], "little")
+        if data[pos + 46:pos + 46 + n] == member.encode():
+            return pos + 46
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    raise AssertionError(f"{member} not in the central directory")
+
+
+def _without_member_list(data: bytes) -> bytes:
+    """The same archive as written before the member list was recorded in metadata.json."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            blob = zin.read(info)
+            if info.filename == "metadata.json":
+                meta = json.loads(blob)
+                meta.pop("members")
+                blob = json.dumps(meta).encode()
+            zout.writestr(info.filename, blob)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("old_file", [False, True], ids=["members-recorded", "older-file"])
+def test_damaged_member_name_never_drops_optimizer_state(tmp_path, old_file):
+    # the fuzz case that once loaded a model without its optimizer state: one bit of the
+    # central-directory name of optimizer.safetensors flipped ('o' -> 'm')
+    model = _trained_mlp()
+    good = tmp_path / "good.tw"
+    model.save(good)
+    data = good.read_bytes()
+    if old_file:
+        data = _without_member_list(data)
+        (tmp_path / "old.tw").write_bytes(data)
+        loaded = tw.models.load_model(tmp_path / "old.tw")  # an intact older file still loads
+        for a, b in zip(_opt_state(loaded), _opt_state(model), strict=True):
+            np.testing.assert_array_equal(a, b)
+    at = _central_name_offset(data, "optimizer.safetensors")
+    damaged = bytearray(data)
+    damaged[at] ^= 0x02
+    bad = tmp_path / "bad.tw"
+    bad.write_bytes(bytes(damaged))
+    with pytest.raises(SerializationError, match="mptimizer.safetensors"):
+        tw.models.load_model(bad)
+    target = _mlp(seed=21)
+    before = _weights(target)
+    with pytest.raises(SerializationError):
+        target.load_weights(bad)
+    _assert_same_weights(before, target)
+
+
+def test_extra_duplicated_or_missing_members_are_refused(tmp_path):
+    model = _trained_mlp()
+    good = tmp_path / "good.tw"
+    model.save(good)
+
+    def rewrite(name, edit):
+        dst = tmp_path / name
+        with zipfile.ZipFile(good) as zin, warnings.catch_warnings(), \
+                zipfile.ZipFile(dst, "w") as zout:
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate we write
+            edit(zin, zout)
+        return dst
+
+    def extra(zin, zout):
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("notes.txt", b"hello")
+
+    def duplicate(zin, zout):
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("model.weights.safetensors",
+                      tw.saving.__dict__["_tensor_bytes"](model.weights, "weights"))
+
+    def missing(zin, zout):
+        for info in zin.infolist():
+            if info.filename != "optimizer.safetensors":
+                zout.writestr(info.filename, zin.read(info))
+
+    for name, edit, msg in (("extra.tw", extra, "notes.txt"),
+                            ("dup.tw", duplicate, "more than once"),
+                            ("missing.tw", missing, "missing: .'optimizer.safetensors'.")):
+        with pytest.raises(SerializationError, match=msg):
+            tw.models.load_model(rewrite(name, edit))
+    # saved without optimizer state on purpose: loads, compiled, with fresh optimizer state
+    model.save(tmp_path / "noopt.tw", include_optimizer=False)
+    loaded = tw.models.load_model(tmp_path / "noopt.tw")
+    assert loaded.compiled

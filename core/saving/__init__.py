@@ -362,14 +362,19 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     from .. import __version__
     from ..backend_registry import backend
 
-    meta = {"format": _MAGIC, "format_version": FORMAT_VERSION,
-            "tensorweave_version": __version__, "backend": backend(),
-            "date_saved": datetime.datetime.now().isoformat(timespec="seconds")}
     config_bytes = _json_bytes(config, "model config")
     weights = _tensor_bytes(model.weights, "weights")
     opt = getattr(model, "optimizer", None) if include_optimizer else None
     opt_bytes = _tensor_bytes(list(opt.variables), "optimizer") \
         if opt is not None and getattr(opt, "variables", None) else None
+    # The member list is recorded so that a reader can tell a member that is missing (or
+    # whose name was damaged) from one that was never written (include_optimizer=False).
+    members = ["metadata.json", "config.json", _WEIGHTS] + \
+        ([_OPTIMIZER] if opt_bytes is not None else [])
+    meta = {"format": _MAGIC, "format_version": FORMAT_VERSION,
+            "tensorweave_version": __version__, "backend": backend(),
+            "date_saved": datetime.datetime.now().isoformat(timespec="seconds"),
+            "members": members}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("metadata.json", _json_bytes(meta, "metadata"))
@@ -439,7 +444,8 @@ def _open_zip(path: Path, data: bytes) -> tuple[dict, dict, bytes, bytes | None]
         raise SerializationError(f"load: {path} is {_describe_foreign(data)}")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = {i.filename: i for i in zf.infolist()}
+            infolist = zf.infolist()
+            infos = {i.filename: i for i in infolist}
             if "metadata.json" not in infos and "model.weights.h5" in infos:
                 raise SerializationError(f"load: {path} is a Keras 3 .keras file (HDF5 "
                                          "weights); tensorweave reads only its own format")
@@ -447,6 +453,7 @@ def _open_zip(path: Path, data: bytes) -> tuple[dict, dict, bytes, bytes | None]
                 if required not in infos:
                     raise SerializationError(f"load: {path} is not a tensorweave model file "
                                              f"(no {required} inside)")
+            _check_members(path, [i.filename for i in infolist])
             for info in infos.values():
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise SerializationError(f"load: {path}: member {info.filename!r} uses "
@@ -479,7 +486,37 @@ def _open_zip(path: Path, data: bytes) -> tuple[dict, dict, bytes, bytes | None]
                                  "Upgrade tensorweave")
     if not isinstance(config, dict):
         raise SerializationError(f"load: {path} has a malformed config.json")
+    recorded = meta.get("members")
+    if recorded is not None:  # written since the member list is recorded: it must match
+        if not isinstance(recorded, list) or not all(isinstance(m, str) for m in recorded):
+            raise SerializationError(f"load: {path}: metadata.json has a malformed member "
+                                     "list")
+        if sorted(recorded) != sorted(infos):
+            missing = sorted(set(recorded) - set(infos))
+            extra = sorted(set(infos) - set(recorded))
+            raise SerializationError(f"load: {path} is corrupt: the archive's members do not "
+                                     f"match the ones it was written with (missing: {missing},"
+                                     f" unexpected: {extra})")
     return meta, config, weights, opt
+
+
+_MEMBERS = ("metadata.json", "config.json", _WEIGHTS, _OPTIMIZER)
+
+
+def _check_members(path: Path, names: list[str]) -> None:
+    """The archive holds exactly what :func:`save_model` writes: no unknown member (a
+    damaged name would otherwise make a member silently vanish) and no name twice (which
+    copy would be read is up to the ZIP reader)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise SerializationError(f"load: {path} is corrupt: the member {name!r} appears "
+                                     "more than once")
+        seen.add(name)
+        if name not in _MEMBERS:
+            raise SerializationError(f"load: {path} is corrupt or not a tensorweave model "
+                                     f"file: unexpected member {name!r} (a tensorweave model "
+                                     f"file holds only {', '.join(_MEMBERS)})")
 
 
 def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,  # noqa: A002
