@@ -1034,3 +1034,111 @@ def test_extra_duplicated_or_missing_members_are_refused(tmp_path):
     model.save(tmp_path / "noopt.tw", include_optimizer=False)
     loaded = tw.models.load_model(tmp_path / "noopt.tw")
     assert loaded.compiled
+
+
+# ---- files written while stateful RNN states were weights ---------------------------------------
+def _old_weights_bytes(model, rnn) -> bytes:
+    """The weights member as written before the states stopped being weights: the RNN
+    layer's states (``<layer>/state_h`` [, ``<layer>/state_c``]) right after its
+    kernel, recurrent_kernel and bias (7 arrays for LSTM + Dense)."""
+    tensors, paths = {}, []
+    entries = [(w.path, np.asarray(w.numpy())) for w in model.weights]
+    names = ["h", "c"] if isinstance(rnn, L.LSTM) else ["h"]
+    at = [i for i, (p, _) in enumerate(entries) if p.startswith(rnn.name + "/")][-1] + 1
+    states = [(f"{rnn.name}/state_{n}", np.asarray(s.numpy()))
+              for n, s in zip(names, rnn.states if isinstance(rnn.states, list)
+                              else [rnn.states])]
+    for i, (p, a) in enumerate(entries[:at] + states + entries[at:]):
+        tensors[f"weights/{i:05d}"] = a
+        paths.append(p)
+    return tw.saving.safetensors.dumps(tensors, {"paths": json.dumps(paths),
+                                                 "format": "tensorweave-model",
+                                                 "count": str(len(paths))})
+
+
+def _stateful_model(layer_cls, batch=4, seed=5):
+    tw.utils.set_random_seed(seed)
+    rnn = layer_cls(5, stateful=True)
+    model = tw.Sequential([tw.Input((3, 2), batch_size=batch), rnn, L.Dense(2)])
+    model.compile(optimizer=tw.optimizers.Adam(0.01), loss="mse")
+    return model, rnn
+
+
+@pytest.mark.parametrize("layer_cls", [L.LSTM, L.GRU, L.SimpleRNN])
+def test_stateful_rnn_files_written_with_states_as_weights_still_load(tmp_path, layer_cls):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 2)).astype("float32")
+    y = rng.standard_normal((4, 2)).astype("float32")
+    model, rnn = _stateful_model(layer_cls)
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+    model.predict(x, verbose=0)  # non-zero states
+    assert len(model.get_weights()) == 5  # states are not weights (as in Keras)
+    states = [np.array(s.numpy()) for s in (rnn.states if isinstance(rnn.states, list)
+                                             else [rnn.states])]
+    assert all(np.abs(s).sum() > 0 for s in states)
+    new = tmp_path / "new.tw"
+    model.save(new)
+    old_weights = _old_weights_bytes(model, rnn)
+    assert int(tw.saving.safetensors.loads(old_weights)[1]["count"]) == \
+        len(model.weights) + len(states)
+    old = tmp_path / "old.tw"
+    _rewrite_member(new, old, "model.weights.safetensors", old_weights)
+    want_opt = _opt_state(model)
+
+    loaded = tw.models.load_model(old)  # the saved states are restored
+    loaded_rnn = loaded.layers[0]
+    got = [np.array(s.numpy()) for s in (loaded_rnn.states if isinstance(loaded_rnn.states,
+                                                                         list)
+                                          else [loaded_rnn.states])]
+    for a, b in zip(got, states, strict=True):
+        np.testing.assert_array_equal(a, b)
+    _assert_same_weights(model, loaded)
+    for a, b in zip(_opt_state(loaded), want_opt, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+    # save_weights / load_weights: the same old layout in a bare safetensors file
+    old_st = tmp_path / "old.safetensors"
+    old_st.write_bytes(old_weights)
+    same, same_rnn = _stateful_model(layer_cls, seed=9)
+    same.load_weights(old_st)
+    _assert_same_weights(loaded, same)
+    for a, b in zip(same_rnn.states if isinstance(same_rnn.states, list)
+                    else [same_rnn.states], states, strict=True):
+        np.testing.assert_array_equal(np.array(a.numpy()), b)
+    # a copy for another batch size takes the weights; the states do not fit and are ignored
+    one, one_rnn = _stateful_model(layer_cls, batch=1, seed=9)
+    with pytest.warns(UserWarning, match="ignored"):
+        one.load_weights(old_st)
+    _assert_same_weights(loaded, one)
+    for s in one_rnn.states if isinstance(one_rnn.states, list) else [one_rnn.states]:
+        assert not np.asarray(s.numpy()).any()
+    # another architecture is still refused, the model unchanged
+    other = _stateful_model(L.SimpleRNN if layer_cls is L.LSTM else L.LSTM)[0]
+    before = _weights(other)
+    with pytest.raises(SerializationError, match="weights"):
+        other.load_weights(old_st)
+    _assert_same_weights(before, other)
+
+
+def test_optimizer_state_in_the_older_grouped_slot_order_still_loads(tmp_path):
+    # before the optimizers took Keras's order, Adam's slots were written grouped by kind
+    # (iteration, learning_rate, every momentum, then every velocity)
+    model = _trained_mlp()
+    new = tmp_path / "new.tw"
+    model.save(new)
+    variables = list(model.optimizer.variables)
+    paths = [v.path for v in variables]
+    assert paths[2].endswith("_momentum") and paths[3].endswith("_velocity")  # interleaved
+    order = [0, 1] + [i for i, p in enumerate(paths) if p.endswith("_momentum")] + \
+        [i for i, p in enumerate(paths) if p.endswith("_velocity")]
+    assert len(order) == len(paths)
+    grouped = tw.saving.safetensors.dumps(
+        {f"optimizer/{k:05d}": np.asarray(variables[i].numpy()) for k, i in enumerate(order)},
+        {"paths": json.dumps([paths[i] for i in order]), "format": "tensorweave-model",
+         "count": str(len(order))})
+    old = tmp_path / "old.tw"
+    _rewrite_member(new, old, "optimizer.safetensors", grouped)
+    loaded = tw.models.load_model(old)
+    for a, b in zip(_opt_state(loaded), _opt_state(model), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -153,6 +153,80 @@ def _read_tensors(data: bytes, prefix: str, where: str) -> list:
     return [arrays[k] for k in keys]
 
 
+def _tensor_paths(data: bytes) -> list[str] | None:
+    """The variable paths a tensor file records (``None`` when absent or malformed)."""
+    try:
+        _arrays, meta = safetensors.loads(data)
+        paths = json.loads(meta.get("paths", "null"))
+    except (TensorweaveError, ValueError, TypeError):
+        return None
+    return paths if isinstance(paths, list) and all(isinstance(p, str) for p in paths) \
+        else None
+
+
+def _legacy_layout(model: Any) -> list[tuple[Any, bool]]:
+    """``model``'s variables in the order of files written while stateful RNN states were
+    weights: every layer's weights in ``model.weights`` order, each stateful layer's
+    state variables right after the weights of its own sub-layers (they were held by a
+    sub-layer tracked after the cell). ``(variable, is_state)`` pairs."""
+    out: list[tuple[Any, bool]] = []
+    seen_layers: set[int] = set()
+    seen_vars: set[int] = set()
+
+    def walk(layer: Any) -> None:
+        seen_layers.add(id(layer))
+        for w in getattr(layer, "_tracked_weights", ()):
+            if id(w) not in seen_vars:
+                seen_vars.add(id(w))
+                out.append((w, False))
+        for child in getattr(layer, "_layers", ()):
+            if id(child) not in seen_layers:
+                walk(child)
+        for v in getattr(layer, "__dict__", {}).get("_state_variables_list", ()):
+            if id(v) not in seen_vars:
+                seen_vars.add(id(v))
+                out.append((v, True))
+
+    walk(model)
+    return out
+
+
+def _split_legacy_states(model: Any, variables: list, arrays: list, paths: list[str] | None,
+                         where: str) -> tuple[list, list]:
+    """Files written before stateful RNN states stopped being weights hold, after each
+    stateful layer's weights, its states (``lstm/state_h``, ``lstm/state_c`` ...). Split
+    such a file's arrays into the weights (returned first, for :func:`_validate`) and
+    ``(state_variable, array)`` pairs to restore; any other file is returned unchanged.
+
+    A saved state is restored when its shape matches the layer's state variable (the
+    model is the one that was saved: it continues where it stopped, as it did when the
+    file was written) and ignored with a warning otherwise (a copy built for another
+    batch size starts from zero states, as after ``reset_states()``)."""
+    if len(arrays) <= len(variables) or not paths or len(paths) != len(arrays):
+        return arrays, []
+    layout = _legacy_layout(model)
+    if [id(v) for v, is_state in layout if not is_state] != [id(v) for v in variables] or \
+            len(layout) != len(arrays):
+        return arrays, []
+    for (v, is_state), path in zip(layout, paths):
+        if is_state and path.rsplit("/", 1)[-1] != str(v.name).rsplit("/", 1)[-1]:
+            return arrays, []  # not the old layout: let _validate report the mismatch
+    weights, states, skipped = [], [], []
+    for (v, is_state), a in zip(layout, arrays):
+        if not is_state:
+            weights.append(a)
+        elif tuple(a.shape) == tuple(v.shape) and a.dtype.kind in "biuf":
+            states.append((v, a))
+        else:
+            skipped.append(str(getattr(v, "path", v.name)))
+    if skipped:
+        warnings.warn(f"{where}: the file (written before stateful RNN states stopped "
+                      f"being weights) holds states of another shape for {skipped}; they "
+                      "are ignored (the layer starts from zero states)", UserWarning,
+                      stacklevel=_user_stacklevel())
+    return weights, states
+
+
 def _validate(variables: list, arrays: list, where: str) -> None:
     if len(arrays) != len(variables):
         raise SerializationError(f"{where}: the file holds {len(arrays)} weights, the model "
@@ -279,6 +353,24 @@ def _compile_from_config(model: Any, cfg: Any, custom_objects: dict | None) -> N
                                  "compile it yourself") from exc
 
 
+def _reorder_by_path(variables: list, arrays: list, paths: list[str] | None) -> list:
+    """Files written before the optimizers took Keras's slot order held the slots grouped
+    by kind (every momentum, then every velocity); now they are interleaved per variable.
+    When the file's recorded paths are a rearrangement of the variables' paths, take for
+    each variable the next unused entry of its path (entries of one path, such as two
+    layers' ``adam/kernel_momentum``, keep their relative order: both layouts list the
+    trainable variables in the same order). A file in the current order maps to itself;
+    anything else is returned unchanged for :func:`_validate` to judge."""
+    want = [str(getattr(v, "path", None) or v.name) for v in variables]
+    if not paths or len(paths) != len(arrays) or sorted(paths) != sorted(want) or \
+            paths == want:
+        return arrays
+    queues: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        queues.setdefault(p, []).append(i)
+    return [arrays[queues[p].pop(0)] for p in want]
+
+
 def _restore_optimizer(model: Any, data: bytes) -> None:
     opt = model.optimizer
     arrays = _read_tensors(data, "optimizer", "load optimizer state")
@@ -286,6 +378,7 @@ def _restore_optimizer(model: Any, data: bytes) -> None:
         opt.build(model.trainable_weights)  # create the slots (Adam's moments ...)
         opt._tw_built = True
     variables = list(opt.variables)
+    arrays = _reorder_by_path(variables, arrays, _tensor_paths(data))
     _validate(variables, arrays, "load optimizer state")
     if hasattr(opt, "load_own_variables"):
         try:
@@ -557,8 +650,10 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                                      "weights yet: the file does not record the input shape "
                                      "of this subclassed model. Build an instance yourself "
                                      "(call it on data) and use model.load_weights(path)")
+        arrays, states = _split_legacy_states(model, list(model.weights), arrays,
+                                              _tensor_paths(weights), f"load {path}")
         _validate(model.weights, arrays, f"load {path}")
-        _assign_all(list(zip(model.weights, arrays)), f"load {path}")
+        _assign_all(list(zip(model.weights, arrays)) + states, f"load {path}")
         if compile and compile_config:
             _compile_from_config(model, compile_config, custom_objects)
             if opt_bytes is not None:
@@ -626,6 +721,8 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
         raise SerializationError(f"load_weights: the model {getattr(model, 'name', '?')!r} "
                                  "has no weights yet; build it first (call it on data, or "
                                  "give it an Input)")
+    arrays, states = _split_legacy_states(model, variables, arrays, _tensor_paths(data),
+                                          f"load_weights {path}")
     if skip_mismatch:
         pairs = [(v, a) for v, a in zip(variables, arrays) if tuple(a.shape) == tuple(v.shape)]
         skipped = len(variables) - len(pairs)
@@ -633,10 +730,10 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
             warnings.warn(f"load_weights: skipped {skipped} weights whose shape (or presence) "
                           "differs from the file (skip_mismatch=True)", UserWarning,
                           stacklevel=3)
-        _assign_all(pairs, f"load_weights {path}")
+        _assign_all(pairs + states, f"load_weights {path}")
         return
     _validate(variables, arrays, f"load_weights {path}")
-    _assign_all(list(zip(variables, arrays)), f"load_weights {path}")
+    _assign_all(list(zip(variables, arrays)) + states, f"load_weights {path}")
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None,
