@@ -61,13 +61,15 @@ from .config import (
     serialize_layer,
     serialize_model,
 )
+from .file_editor import KerasFileEditor
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_json",
            "register_keras_serializable", "register_serializable", "serialize_layer",
            "deserialize_layer", "serialize_model", "deserialize_model", "functional_config",
            "functional_from_config", "get_registered_object", "registered_name",
            "custom_object_scope", "CustomObjectScope", "FORMAT_VERSION", "get_custom_objects",
-           "get_registered_name", "serialize_keras_object", "deserialize_keras_object"]
+           "get_registered_name", "serialize_keras_object", "deserialize_keras_object",
+           "KerasFileEditor"]
 
 FORMAT_VERSION = 1
 _MAGIC = "tensorweave-model"
