@@ -360,7 +360,12 @@ class KerasFileEditor:
                 if own:
                     group = f.create_group(f"{inner}/vars" if inner else "vars")
                     for k, v in own.items():
-                        group.create_dataset(k, data=np.asarray(v))
+                        arr = np.asarray(v)
+                        if arr.dtype.name == "bfloat16":  # as Keras: 16-bit values + a tag
+                            ds = group.create_dataset(k, data=arr.view(np.uint16).view("V2"))
+                            ds.attrs["dtype"] = "bfloat16"
+                        else:
+                            group.create_dataset(k, data=arr)
 
             write(self.weights_dict, "")
         from . import _write
@@ -438,10 +443,21 @@ def _read_dataset(ds: Any, path: str, where: str) -> Any:
         raise SerializationError(f"{where}: the dataset at {path} is too large to load "
                                  f"safely ({math.prod(shape) * dtype.itemsize} bytes)")
     try:
-        return np.asarray(ds[()])
+        arr = np.asarray(ds[()])
+        tag = ds.attrs.get("dtype")
     except Exception as exc:
         raise SerializationError(f"{where}: the data at {path} is truncated or corrupt: "
                                  f"{type(exc).__name__}: {exc}") from None
+    if isinstance(tag, bytes):
+        tag = tag.decode("ascii", "replace")
+    if tag == "bfloat16" and arr.dtype.itemsize == 2:  # Keras's bfloat16: 16-bit + a tag
+        try:
+            import ml_dtypes
+
+            return arr.view(ml_dtypes.bfloat16)
+        except ImportError:  # no bfloat16 NumPy type here: the exact values as float32
+            return (arr.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    return arr
 
 
 def _check_weights(weights: Any, what: str) -> dict:

@@ -184,3 +184,25 @@ def test_nested_objects_survive_a_resave(keras, tmp_path, rng, close):
     tm = build(tw)
     tm.load_weights(out)
     close(tm.predict(x, verbose=0), want, rtol=1e-4, atol=1e-5, what="tensorweave")
+
+
+def test_bfloat16_weights_resave_as_keras_writes_them(keras, tmp_path):
+    x = np.linspace(-1, 1, 8, dtype="float32").reshape(2, 4)
+
+    def build():
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, dtype="bfloat16")])
+
+    km = build()
+    want = np.asarray(km.predict(x, verbose=0)).astype("float32")
+    src = tmp_path / "bf16.weights.h5"
+    km.save_weights(str(src))
+    ours = _quiet(tw.saving.KerasFileEditor, str(src))
+    kernel = ours.weights_dict["layers"]["dense"]["0"]
+    np.testing.assert_array_equal(np.asarray(kernel, "float32"),
+                                  np.asarray(km.layers[0].kernel, "float32"))
+    out = tmp_path / "bf16_out.weights.h5"
+    _quiet(ours.save, str(out))
+    again = build()
+    again.load_weights(str(out))
+    np.testing.assert_array_equal(np.asarray(again.predict(x, verbose=0)).astype("float32"),
+                                  want)
