@@ -937,3 +937,208 @@ def test_subclassed_model_of_unknown_input_shape_keeps_its_weights(tmp_path):
     other(x)
     other.load_weights(tmp_path / "s.tw")
     _assert_same_weights(model, other)
+
+
+# ---- the archive's member list ------------------------------------------------------------------
+def _central_name_offset(data: bytes, member: str) -> int:
+    """The offset of ``member``'s name in the ZIP central directory (not the local header)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        z.getinfo(member)
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:
+        n = int.from_bytes(data[pos + 28:pos + 30], "little")
+        if data[pos + 46:pos + 46 + n] == member.encode():
+            return pos + 46
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    raise AssertionError(f"{member} not in the central directory")
+
+
+def _without_member_list(data: bytes) -> bytes:
+    """The same archive as written before the member list was recorded in metadata.json."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            blob = zin.read(info)
+            if info.filename == "metadata.json":
+                meta = json.loads(blob)
+                meta.pop("members")
+                blob = json.dumps(meta).encode()
+            zout.writestr(info.filename, blob)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("old_file", [False, True], ids=["members-recorded", "older-file"])
+def test_damaged_member_name_never_drops_optimizer_state(tmp_path, old_file):
+    # the fuzz case that once loaded a model without its optimizer state: one bit of the
+    # central-directory name of optimizer.safetensors flipped ('o' -> 'm')
+    model = _trained_mlp()
+    good = tmp_path / "good.tw"
+    model.save(good)
+    data = good.read_bytes()
+    if old_file:
+        data = _without_member_list(data)
+        (tmp_path / "old.tw").write_bytes(data)
+        loaded = tw.models.load_model(tmp_path / "old.tw")  # an intact older file still loads
+        for a, b in zip(_opt_state(loaded), _opt_state(model), strict=True):
+            np.testing.assert_array_equal(a, b)
+    at = _central_name_offset(data, "optimizer.safetensors")
+    damaged = bytearray(data)
+    damaged[at] ^= 0x02
+    bad = tmp_path / "bad.tw"
+    bad.write_bytes(bytes(damaged))
+    with pytest.raises(SerializationError, match="mptimizer.safetensors"):
+        tw.models.load_model(bad)
+    target = _mlp(seed=21)
+    before = _weights(target)
+    with pytest.raises(SerializationError):
+        target.load_weights(bad)
+    _assert_same_weights(before, target)
+
+
+def test_extra_duplicated_or_missing_members_are_refused(tmp_path):
+    model = _trained_mlp()
+    good = tmp_path / "good.tw"
+    model.save(good)
+
+    def rewrite(name, edit):
+        dst = tmp_path / name
+        with zipfile.ZipFile(good) as zin, warnings.catch_warnings(), \
+                zipfile.ZipFile(dst, "w") as zout:
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate we write
+            edit(zin, zout)
+        return dst
+
+    def extra(zin, zout):
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("notes.txt", b"hello")
+
+    def duplicate(zin, zout):
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("model.weights.safetensors",
+                      tw.saving.__dict__["_tensor_bytes"](model.weights, "weights"))
+
+    def missing(zin, zout):
+        for info in zin.infolist():
+            if info.filename != "optimizer.safetensors":
+                zout.writestr(info.filename, zin.read(info))
+
+    for name, edit, msg in (("extra.tw", extra, "notes.txt"),
+                            ("dup.tw", duplicate, "more than once"),
+                            ("missing.tw", missing, "missing: .'optimizer.safetensors'.")):
+        with pytest.raises(SerializationError, match=msg):
+            tw.models.load_model(rewrite(name, edit))
+    # saved without optimizer state on purpose: loads, compiled, with fresh optimizer state
+    model.save(tmp_path / "noopt.tw", include_optimizer=False)
+    loaded = tw.models.load_model(tmp_path / "noopt.tw")
+    assert loaded.compiled
+
+
+# ---- files written while stateful RNN states were weights ---------------------------------------
+def _old_weights_bytes(model, rnn) -> bytes:
+    """The weights member as written before the states stopped being weights: the RNN
+    layer's states (``<layer>/state_h`` [, ``<layer>/state_c``]) right after its
+    kernel, recurrent_kernel and bias (7 arrays for LSTM + Dense)."""
+    tensors, paths = {}, []
+    entries = [(w.path, np.asarray(w.numpy())) for w in model.weights]
+    names = ["h", "c"] if isinstance(rnn, L.LSTM) else ["h"]
+    at = [i for i, (p, _) in enumerate(entries) if p.startswith(rnn.name + "/")][-1] + 1
+    states = [(f"{rnn.name}/state_{n}", np.asarray(s.numpy()))
+              for n, s in zip(names, rnn.states if isinstance(rnn.states, list)
+                              else [rnn.states])]
+    for i, (p, a) in enumerate(entries[:at] + states + entries[at:]):
+        tensors[f"weights/{i:05d}"] = a
+        paths.append(p)
+    return tw.saving.safetensors.dumps(tensors, {"paths": json.dumps(paths),
+                                                 "format": "tensorweave-model",
+                                                 "count": str(len(paths))})
+
+
+def _stateful_model(layer_cls, batch=4, seed=5):
+    tw.utils.set_random_seed(seed)
+    rnn = layer_cls(5, stateful=True)
+    model = tw.Sequential([tw.Input((3, 2), batch_size=batch), rnn, L.Dense(2)])
+    model.compile(optimizer=tw.optimizers.Adam(0.01), loss="mse")
+    return model, rnn
+
+
+@pytest.mark.parametrize("layer_cls", [L.LSTM, L.GRU, L.SimpleRNN])
+def test_stateful_rnn_files_written_with_states_as_weights_still_load(tmp_path, layer_cls):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 2)).astype("float32")
+    y = rng.standard_normal((4, 2)).astype("float32")
+    model, rnn = _stateful_model(layer_cls)
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+    model.predict(x, verbose=0)  # non-zero states
+    assert len(model.get_weights()) == 5  # states are not weights (as in Keras)
+    states = [np.array(s.numpy()) for s in (rnn.states if isinstance(rnn.states, list)
+                                             else [rnn.states])]
+    assert all(np.abs(s).sum() > 0 for s in states)
+    new = tmp_path / "new.tw"
+    model.save(new)
+    old_weights = _old_weights_bytes(model, rnn)
+    assert int(tw.saving.safetensors.loads(old_weights)[1]["count"]) == \
+        len(model.weights) + len(states)
+    old = tmp_path / "old.tw"
+    _rewrite_member(new, old, "model.weights.safetensors", old_weights)
+    want_opt = _opt_state(model)
+
+    loaded = tw.models.load_model(old)  # the saved states are restored
+    loaded_rnn = loaded.layers[0]
+    got = [np.array(s.numpy()) for s in (loaded_rnn.states if isinstance(loaded_rnn.states,
+                                                                         list)
+                                          else [loaded_rnn.states])]
+    for a, b in zip(got, states, strict=True):
+        np.testing.assert_array_equal(a, b)
+    _assert_same_weights(model, loaded)
+    for a, b in zip(_opt_state(loaded), want_opt, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+    # save_weights / load_weights: the same old layout in a bare safetensors file
+    old_st = tmp_path / "old.safetensors"
+    old_st.write_bytes(old_weights)
+    same, same_rnn = _stateful_model(layer_cls, seed=9)
+    same.load_weights(old_st)
+    _assert_same_weights(loaded, same)
+    for a, b in zip(same_rnn.states if isinstance(same_rnn.states, list)
+                    else [same_rnn.states], states, strict=True):
+        np.testing.assert_array_equal(np.array(a.numpy()), b)
+    # a copy for another batch size takes the weights; the states do not fit and are ignored
+    one, one_rnn = _stateful_model(layer_cls, batch=1, seed=9)
+    with pytest.warns(UserWarning, match="ignored"):
+        one.load_weights(old_st)
+    _assert_same_weights(loaded, one)
+    for s in one_rnn.states if isinstance(one_rnn.states, list) else [one_rnn.states]:
+        assert not np.asarray(s.numpy()).any()
+    # another architecture is still refused, the model unchanged
+    other = _stateful_model(L.SimpleRNN if layer_cls is L.LSTM else L.LSTM)[0]
+    before = _weights(other)
+    with pytest.raises(SerializationError, match="weights"):
+        other.load_weights(old_st)
+    _assert_same_weights(before, other)
+
+
+def test_optimizer_state_in_the_older_grouped_slot_order_still_loads(tmp_path):
+    # before the optimizers took Keras's order, Adam's slots were written grouped by kind
+    # (iteration, learning_rate, every momentum, then every velocity)
+    model = _trained_mlp()
+    new = tmp_path / "new.tw"
+    model.save(new)
+    variables = list(model.optimizer.variables)
+    paths = [v.path for v in variables]
+    assert paths[2].endswith("_momentum") and paths[3].endswith("_velocity")  # interleaved
+    order = [0, 1] + [i for i, p in enumerate(paths) if p.endswith("_momentum")] + \
+        [i for i, p in enumerate(paths) if p.endswith("_velocity")]
+    assert len(order) == len(paths)
+    grouped = tw.saving.safetensors.dumps(
+        {f"optimizer/{k:05d}": np.asarray(variables[i].numpy()) for k, i in enumerate(order)},
+        {"paths": json.dumps([paths[i] for i in order]), "format": "tensorweave-model",
+         "count": str(len(order))})
+    old = tmp_path / "old.tw"
+    _rewrite_member(new, old, "optimizer.safetensors", grouped)
+    loaded = tw.models.load_model(old)
+    for a, b in zip(_opt_state(loaded), _opt_state(model), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -61,13 +61,15 @@ from .config import (
     serialize_layer,
     serialize_model,
 )
+from .file_editor import KerasFileEditor
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_json",
            "register_keras_serializable", "register_serializable", "serialize_layer",
            "deserialize_layer", "serialize_model", "deserialize_model", "functional_config",
            "functional_from_config", "get_registered_object", "registered_name",
            "custom_object_scope", "CustomObjectScope", "FORMAT_VERSION", "get_custom_objects",
-           "get_registered_name", "serialize_keras_object", "deserialize_keras_object"]
+           "get_registered_name", "serialize_keras_object", "deserialize_keras_object",
+           "KerasFileEditor"]
 
 FORMAT_VERSION = 1
 _MAGIC = "tensorweave-model"
@@ -151,6 +153,80 @@ def _read_tensors(data: bytes, prefix: str, where: str) -> list:
                                  f"{prefix}/00000 ... (unexpected: {odd}); is it a tensorweave "
                                  "weights file?")
     return [arrays[k] for k in keys]
+
+
+def _tensor_paths(data: bytes) -> list[str] | None:
+    """The variable paths a tensor file records (``None`` when absent or malformed)."""
+    try:
+        _arrays, meta = safetensors.loads(data)
+        paths = json.loads(meta.get("paths", "null"))
+    except (TensorweaveError, ValueError, TypeError):
+        return None
+    return paths if isinstance(paths, list) and all(isinstance(p, str) for p in paths) \
+        else None
+
+
+def _legacy_layout(model: Any) -> list[tuple[Any, bool]]:
+    """``model``'s variables in the order of files written while stateful RNN states were
+    weights: every layer's weights in ``model.weights`` order, each stateful layer's
+    state variables right after the weights of its own sub-layers (they were held by a
+    sub-layer tracked after the cell). ``(variable, is_state)`` pairs."""
+    out: list[tuple[Any, bool]] = []
+    seen_layers: set[int] = set()
+    seen_vars: set[int] = set()
+
+    def walk(layer: Any) -> None:
+        seen_layers.add(id(layer))
+        for w in getattr(layer, "_tracked_weights", ()):
+            if id(w) not in seen_vars:
+                seen_vars.add(id(w))
+                out.append((w, False))
+        for child in getattr(layer, "_layers", ()):
+            if id(child) not in seen_layers:
+                walk(child)
+        for v in getattr(layer, "__dict__", {}).get("_state_variables_list", ()):
+            if id(v) not in seen_vars:
+                seen_vars.add(id(v))
+                out.append((v, True))
+
+    walk(model)
+    return out
+
+
+def _split_legacy_states(model: Any, variables: list, arrays: list, paths: list[str] | None,
+                         where: str) -> tuple[list, list]:
+    """Files written before stateful RNN states stopped being weights hold, after each
+    stateful layer's weights, its states (``lstm/state_h``, ``lstm/state_c`` ...). Split
+    such a file's arrays into the weights (returned first, for :func:`_validate`) and
+    ``(state_variable, array)`` pairs to restore; any other file is returned unchanged.
+
+    A saved state is restored when its shape matches the layer's state variable (the
+    model is the one that was saved: it continues where it stopped, as it did when the
+    file was written) and ignored with a warning otherwise (a copy built for another
+    batch size starts from zero states, as after ``reset_states()``)."""
+    if len(arrays) <= len(variables) or not paths or len(paths) != len(arrays):
+        return arrays, []
+    layout = _legacy_layout(model)
+    if [id(v) for v, is_state in layout if not is_state] != [id(v) for v in variables] or \
+            len(layout) != len(arrays):
+        return arrays, []
+    for (v, is_state), path in zip(layout, paths):
+        if is_state and path.rsplit("/", 1)[-1] != str(v.name).rsplit("/", 1)[-1]:
+            return arrays, []  # not the old layout: let _validate report the mismatch
+    weights, states, skipped = [], [], []
+    for (v, is_state), a in zip(layout, arrays):
+        if not is_state:
+            weights.append(a)
+        elif tuple(a.shape) == tuple(v.shape) and a.dtype.kind in "biuf":
+            states.append((v, a))
+        else:
+            skipped.append(str(getattr(v, "path", v.name)))
+    if skipped:
+        warnings.warn(f"{where}: the file (written before stateful RNN states stopped "
+                      f"being weights) holds states of another shape for {skipped}; they "
+                      "are ignored (the layer starts from zero states)", UserWarning,
+                      stacklevel=_user_stacklevel())
+    return weights, states
 
 
 def _validate(variables: list, arrays: list, where: str) -> None:
@@ -279,6 +355,24 @@ def _compile_from_config(model: Any, cfg: Any, custom_objects: dict | None) -> N
                                  "compile it yourself") from exc
 
 
+def _reorder_by_path(variables: list, arrays: list, paths: list[str] | None) -> list:
+    """Files written before the optimizers took Keras's slot order held the slots grouped
+    by kind (every momentum, then every velocity); now they are interleaved per variable.
+    When the file's recorded paths are a rearrangement of the variables' paths, take for
+    each variable the next unused entry of its path (entries of one path, such as two
+    layers' ``adam/kernel_momentum``, keep their relative order: both layouts list the
+    trainable variables in the same order). A file in the current order maps to itself;
+    anything else is returned unchanged for :func:`_validate` to judge."""
+    want = [str(getattr(v, "path", None) or v.name) for v in variables]
+    if not paths or len(paths) != len(arrays) or sorted(paths) != sorted(want) or \
+            paths == want:
+        return arrays
+    queues: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        queues.setdefault(p, []).append(i)
+    return [arrays[queues[p].pop(0)] for p in want]
+
+
 def _restore_optimizer(model: Any, data: bytes) -> None:
     opt = model.optimizer
     arrays = _read_tensors(data, "optimizer", "load optimizer state")
@@ -286,6 +380,7 @@ def _restore_optimizer(model: Any, data: bytes) -> None:
         opt.build(model.trainable_weights)  # create the slots (Adam's moments ...)
         opt._tw_built = True
     variables = list(opt.variables)
+    arrays = _reorder_by_path(variables, arrays, _tensor_paths(data))
     _validate(variables, arrays, "load optimizer state")
     if hasattr(opt, "load_own_variables"):
         try:
@@ -362,14 +457,19 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     from .. import __version__
     from ..backend_registry import backend
 
-    meta = {"format": _MAGIC, "format_version": FORMAT_VERSION,
-            "tensorweave_version": __version__, "backend": backend(),
-            "date_saved": datetime.datetime.now().isoformat(timespec="seconds")}
     config_bytes = _json_bytes(config, "model config")
     weights = _tensor_bytes(model.weights, "weights")
     opt = getattr(model, "optimizer", None) if include_optimizer else None
     opt_bytes = _tensor_bytes(list(opt.variables), "optimizer") \
         if opt is not None and getattr(opt, "variables", None) else None
+    # The member list is recorded so that a reader can tell a member that is missing (or
+    # whose name was damaged) from one that was never written (include_optimizer=False).
+    members = ["metadata.json", "config.json", _WEIGHTS] + \
+        ([_OPTIMIZER] if opt_bytes is not None else [])
+    meta = {"format": _MAGIC, "format_version": FORMAT_VERSION,
+            "tensorweave_version": __version__, "backend": backend(),
+            "date_saved": datetime.datetime.now().isoformat(timespec="seconds"),
+            "members": members}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("metadata.json", _json_bytes(meta, "metadata"))
@@ -439,7 +539,8 @@ def _open_zip(path: Path, data: bytes) -> tuple[dict, dict, bytes, bytes | None]
         raise SerializationError(f"load: {path} is {_describe_foreign(data)}")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = {i.filename: i for i in zf.infolist()}
+            infolist = zf.infolist()
+            infos = {i.filename: i for i in infolist}
             if "metadata.json" not in infos and "model.weights.h5" in infos:
                 raise SerializationError(f"load: {path} is a Keras 3 .keras file (HDF5 "
                                          "weights); tensorweave reads only its own format")
@@ -447,6 +548,7 @@ def _open_zip(path: Path, data: bytes) -> tuple[dict, dict, bytes, bytes | None]
                 if required not in infos:
                     raise SerializationError(f"load: {path} is not a tensorweave model file "
                                              f"(no {required} inside)")
+            _check_members(path, [i.filename for i in infolist])
             for info in infos.values():
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise SerializationError(f"load: {path}: member {info.filename!r} uses "
@@ -479,7 +581,37 @@ def _open_zip(path: Path, data: bytes) -> tuple[dict, dict, bytes, bytes | None]
                                  "Upgrade tensorweave")
     if not isinstance(config, dict):
         raise SerializationError(f"load: {path} has a malformed config.json")
+    recorded = meta.get("members")
+    if recorded is not None:  # written since the member list is recorded: it must match
+        if not isinstance(recorded, list) or not all(isinstance(m, str) for m in recorded):
+            raise SerializationError(f"load: {path}: metadata.json has a malformed member "
+                                     "list")
+        if sorted(recorded) != sorted(infos):
+            missing = sorted(set(recorded) - set(infos))
+            extra = sorted(set(infos) - set(recorded))
+            raise SerializationError(f"load: {path} is corrupt: the archive's members do not "
+                                     f"match the ones it was written with (missing: {missing},"
+                                     f" unexpected: {extra})")
     return meta, config, weights, opt
+
+
+_MEMBERS = ("metadata.json", "config.json", _WEIGHTS, _OPTIMIZER)
+
+
+def _check_members(path: Path, names: list[str]) -> None:
+    """The archive holds exactly what :func:`save_model` writes: no unknown member (a
+    damaged name would otherwise make a member silently vanish) and no name twice (which
+    copy would be read is up to the ZIP reader)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise SerializationError(f"load: {path} is corrupt: the member {name!r} appears "
+                                     "more than once")
+        seen.add(name)
+        if name not in _MEMBERS:
+            raise SerializationError(f"load: {path} is corrupt or not a tensorweave model "
+                                     f"file: unexpected member {name!r} (a tensorweave model "
+                                     f"file holds only {', '.join(_MEMBERS)})")
 
 
 def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,  # noqa: A002
@@ -520,8 +652,10 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                                      "weights yet: the file does not record the input shape "
                                      "of this subclassed model. Build an instance yourself "
                                      "(call it on data) and use model.load_weights(path)")
+        arrays, states = _split_legacy_states(model, list(model.weights), arrays,
+                                              _tensor_paths(weights), f"load {path}")
         _validate(model.weights, arrays, f"load {path}")
-        _assign_all(list(zip(model.weights, arrays)), f"load {path}")
+        _assign_all(list(zip(model.weights, arrays)) + states, f"load {path}")
         if compile and compile_config:
             _compile_from_config(model, compile_config, custom_objects)
             if opt_bytes is not None:
@@ -589,6 +723,8 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
         raise SerializationError(f"load_weights: the model {getattr(model, 'name', '?')!r} "
                                  "has no weights yet; build it first (call it on data, or "
                                  "give it an Input)")
+    arrays, states = _split_legacy_states(model, variables, arrays, _tensor_paths(data),
+                                          f"load_weights {path}")
     if skip_mismatch:
         pairs = [(v, a) for v, a in zip(variables, arrays) if tuple(a.shape) == tuple(v.shape)]
         skipped = len(variables) - len(pairs)
@@ -596,10 +732,10 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
             warnings.warn(f"load_weights: skipped {skipped} weights whose shape (or presence) "
                           "differs from the file (skip_mismatch=True)", UserWarning,
                           stacklevel=3)
-        _assign_all(pairs, f"load_weights {path}")
+        _assign_all(pairs + states, f"load_weights {path}")
         return
     _validate(variables, arrays, f"load_weights {path}")
-    _assign_all(list(zip(variables, arrays)), f"load_weights {path}")
+    _assign_all(list(zip(variables, arrays)) + states, f"load_weights {path}")
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None,

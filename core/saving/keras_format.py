@@ -875,7 +875,9 @@ def _to_keras_value(key: str, v: Any, where: str) -> Any:
             if kind == "layers":
                 return _layer_entry_from_config(name, v["config"], where)
             inner = v["config"] if isinstance(v["config"], dict) else {}
-            return {"module": _KIND_MODULES.get(kind), "class_name": name.split(">")[-1],
+            # a value already in Keras's form (a layer's DTypePolicy) keeps its module
+            module = _KIND_MODULES.get(kind) or v.get("module")
+            return {"module": module, "class_name": name.split(">")[-1],
                     "config": {k: _to_keras_value(k, x, where) for k, x in inner.items()},
                     "registered_name": name if ">" in name else None}
         return {k: _to_keras_value(k, x, where) for k, x in v.items()}
