@@ -819,14 +819,15 @@ def _positive_param(value: Any, shape: tuple[int, ...], where: str, arg: str) ->
             raise InvalidArgumentError(describe(where, arg, "a finite number > 0", value))
         return ops.full((_size(shape),), float(value), _dt.float64)
     t = _tensor_arg(value, where)
-    if ops.is_symbolic(t):
-        raise InvalidArgumentError(describe(where, arg, "a number or a concrete tensor",
-                                            "a symbolic tensor"))
     try:
         t = ops.broadcast_to(ops.cast(t, _dt.float64), shape)
     except Exception:  # noqa: BLE001  (any broadcast failure is this argument's error)
         raise ShapeError(describe(where, arg, f"a shape broadcastable to {shape}",
                                   tuple(t.shape))) from None
+    if ops.is_symbolic(t):
+        # inside a traced step (CutMix draws its Beta parameter per batch): the values
+        # are only known when the step runs, so they are not checked here
+        return ops.reshape(t, (-1,))
     if not bool(ops.all(ops.greater(t, 0.0))):
         raise InvalidArgumentError(describe(where, arg, "values > 0", "some <= 0"))
     return ops.reshape(t, (-1,))

@@ -160,8 +160,9 @@ class _ConvLSTM(Layer):
 
     def _conv(self, x: Any, kernel: Any, recurrent: bool) -> Any:
         if recurrent:
-            return ops.conv(x, kernel, 1, "same")
-        return ops.conv(x, kernel, self.strides, self.padding, self.dilation_rate)
+            return ops.conv(x, kernel, 1, "same", "channels_last")
+        return ops.conv(x, kernel, self.strides, self.padding, "channels_last",
+                        self.dilation_rate)
 
     def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
         shape = tuple(inputs.shape)

@@ -164,17 +164,17 @@ class Equalization(_ColorLayer):
         self.value_range = _value_range(self, value_range)
 
     def _apply(self, x4: Any) -> Any:
+        # as Keras: one histogram per channel over the whole batch (not per image)
         b, h, w, c = (int(d) for d in x4.shape)
         x = _rescale(x4, self.value_range, (0, 255))
         n = self.bins
-        # histogram per (image, channel): one-hot counts of the bin indices
         idx = ops.clip(ops.cast(ops.divide(ops.multiply(ops.cast(x, _dt.float32), n - 1),
                                            255.0), _dt.int32), 0, n - 1)
-        flat = ops.reshape(ops.transpose(idx, (0, 3, 1, 2)), (b * c, h * w))
-        hist = ops.sum(ops.one_hot(flat, n, dtype="int32"), axis=1)          # (b*c, n)
+        flat = ops.reshape(ops.transpose(idx, (3, 0, 1, 2)), (c, b * h * w))
+        hist = ops.sum(ops.one_hot(flat, n, dtype="int32"), axis=1)          # (c, n)
         cdf = ops.cumsum(hist, axis=1)
         first = ops.argmax(ops.greater(cdf, 0), axis=1)
-        cdf_min = ops.take_along_axis(cdf, ops.expand_dims(first, 1), axis=1)  # (b*c, 1)
+        cdf_min = ops.take_along_axis(cdf, ops.expand_dims(first, 1), axis=1)  # (c, 1)
         total = cdf[:, n - 1:n]
         denom = ops.subtract(total, cdf_min)
         denom = ops.where(ops.equal(denom, 0), 1, denom)
@@ -182,12 +182,12 @@ class Equalization(_ColorLayer):
                          ops.cast(denom, _dt.float32))
         lut = ops.clip(ops.round(lut), 0.0, 255.0)
         nonzero = ops.sum(ops.cast(ops.greater(hist, 0), _dt.int32), axis=1, keepdims=True)
-        xs = ops.reshape(ops.transpose(x, (0, 3, 1, 2)), (b * c, h * w))
+        xs = ops.reshape(ops.transpose(x, (3, 0, 1, 2)), (c, b * h * w))
         pos = ops.cast(ops.clip(ops.multiply(ops.divide(xs, 255.0), float(n - 1)), 0.0,
                                 float(n - 1)), _dt.int32)
         mapped = ops.cast(ops.take_along_axis(lut, pos, axis=1), xs.dtype)
         eq = ops.where(ops.less_equal(nonzero, 1), xs, mapped)
-        eq = ops.transpose(ops.reshape(eq, (b, c, h, w)), (0, 2, 3, 1))
+        eq = ops.transpose(ops.reshape(eq, (c, b, h, w)), (1, 2, 3, 0))
         return ops.cast(_rescale(eq, (0, 255), self.value_range), x4.dtype)
 
 
