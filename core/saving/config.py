@@ -577,6 +577,9 @@ def deserialize_keras_object(config: Any, custom_objects: dict | None = None,
         import numpy as np
 
         return np.asarray(inner["value"], dtype=inner["dtype"])
+    if class_name in ("DTypePolicy", "FloatDTypePolicy", "Policy"):
+        # a layer's dtype policy (Keras's config form): its name is what layers accept
+        return (inner or {}).get("name")
     kinds = _NAMED_KINDS
     module = config.get("module") or ""
     for kind, mod in _KERAS_MODULES.items():
