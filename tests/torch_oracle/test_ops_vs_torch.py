@@ -651,6 +651,118 @@ CASES += [
 ]
 
 
+def _patches_torch(t: Any, x: Any, k: int, s: int) -> Any:
+    """Keras's extract_patches layout (N, oh, ow, kh*kw*C) from PyTorch's unfold (C, kh, kw)."""
+    n, h, w, c = x.shape
+    cols = t.nn.functional.unfold(_nchw(x), k, stride=s)
+    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    cols = cols.reshape(n, c, k, k, oh, ow).permute(0, 4, 5, 2, 3, 1)
+    return cols.reshape(n, oh, ow, k * k * c)
+
+
+def _correlate_torch(t: Any, a: Any, v: Any, mode: str) -> Any:
+    pad = {"valid": 0, "full": v.shape[0] - 1}[mode]
+    return t.nn.functional.conv1d(a[None, None], v[None, None], padding=pad)[0, 0]
+
+
+def _stft_torch(t: Any, x: Any, length: int, stride: int, fft: int) -> Any:
+    z = t.stft(x, fft, hop_length=stride, win_length=length,
+               window=t.hann_window(length, periodic=True, dtype=x.dtype), center=True,
+               pad_mode="reflect", return_complex=True).transpose(-1, -2)
+    return _ri(t, z)
+
+
+_SEG = np.array([0, 2, 1, 2, 0, 3], "int32")
+
+CASES += [
+    _b("fmax", ops.fmax, lambda t, x, y: t.fmax(x, y)),
+    _b("fmin", ops.fmin, lambda t, x, y: t.fmin(x, y)),
+    _u("rad2deg", ops.rad2deg, lambda t, x: t.rad2deg(x)),
+    _b("dot", ops.dot, lambda t, x, y: t.matmul(x, y), [(3, 4), (4, 2)]),
+    _u("diagflat", lambda x: ops.diagflat(x, 1), lambda t, x: t.diagflat(x, 1), shape=(2, 2)),
+    _u("corrcoef", ops.corrcoef, lambda t, x: t.corrcoef(x), shape=(3, 6)),
+    _b("hstack", lambda x, y: ops.hstack([x, y]), lambda t, x, y: t.hstack([x, y]),
+       [(3, 2), (3, 4)]),
+    _b("vstack", lambda x, y: ops.vstack([x, y]), lambda t, x, y: t.vstack([x, y]),
+       [(2, 4), (4,)]),
+    _b("dstack", lambda x, y: ops.dstack([x, y]), lambda t, x, y: t.dstack([x, y]),
+       [(3, 4), (3, 4)]),
+    _u("ptp", lambda x: ops.ptp(x, axis=1), lambda t, x: x.amax(1) - x.amin(1)),
+    Case("average_weighted", lambda x, w: ops.average(x, axis=1, weights=w),
+         lambda t, x, w: (x * w).sum(1) / w.sum(), [(3, 4), (4,)], 0.2, 2.0),
+    _u("moments_mean", lambda x: ops.moments(x, axes=(0, 2))[0],
+       lambda t, x: t.var_mean(x, (0, 2), correction=0)[1], shape=(2, 3, 4)),
+    _u("moments_variance", lambda x: ops.moments(x, axes=(0, 2), keepdims=True)[1],
+       lambda t, x: t.var_mean(x, (0, 2), correction=0, keepdim=True)[0], shape=(2, 3, 4)),
+    _u("percentile", lambda x: ops.percentile(x, 35.0, axis=0),
+       lambda t, x: t.quantile(x, 0.35, dim=0), shape=(7, 2)),
+    Case("nanquantile", lambda x, m: ops.nanquantile(ops.where(m, _NAN, x), 0.4, axis=1),
+         lambda t, x, m: t.nanquantile(t.where(m, _NAN, x), 0.4, dim=1), [(3, 6), (3, 6)],
+         fixed={1: lambda rng: np.array([[1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 1, 0],
+                                         [0, 0, 0, 0, 0, 0]], bool)}),
+    Case("nanmedian_odd", lambda x, m: ops.nanmedian(ops.where(m, _NAN, x), axis=1),
+         lambda t, x, m: t.nanmedian(t.where(m, _NAN, x), 1).values, [(3, 6), (3, 6)],
+         fixed={1: lambda rng: np.array([[1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 1, 1],
+                                         [0, 0, 0, 1, 0, 0]], bool)}),  # odd counts
+    _u("count_nonzero", lambda x: ops.count_nonzero(ops.round(x), axis=0),
+       lambda t, x: t.count_nonzero(t.round(x), 0), grad=False),
+    _b("isin", lambda x, y: ops.isin(ops.round(x), ops.round(y)),
+       lambda t, x, y: t.isin(t.round(x), t.round(y)), [(3, 4), (3,)], grad=False),
+    Case("gcd", ops.gcd, lambda t, x, y: t.gcd(x, y), [(6,), (6,)], grad=False,
+         fixed={0: _ints(30, (6,)), 1: _ints(30, (6,))}),
+    Case("lcm", ops.lcm, lambda t, x, y: t.lcm(x, y), [(6,), (6,)], grad=False,
+         fixed={0: _ints(30, (6,)), 1: _ints(30, (6,))}),
+    Case("unravel_index", lambda i: ops.stack(ops.unravel_index(i, (3, 4, 5)), 0),
+         lambda t, i: t.stack(t.unravel_index(i, (3, 4, 5)), 0), [(7,)], grad=False,
+         fixed={0: _ints(60, (7,))}),
+    Case("scatter_add", lambda x, i, u: ops.scatter_add(x, i, u),
+         lambda t, x, i, u: x.index_put((i[:, 0], i[:, 1]), u, accumulate=True),
+         [(3, 4), (5, 2), (5,)], fixed={1: _const(np.array(
+             [[0, 1], [2, 3], [0, 1], [1, 0], [2, 2]], "int32"))}),
+    Case("scatter_update", lambda x, i, u: ops.scatter_update(x, i, u),
+         lambda t, x, i, u: x.index_put((i[:, 0], i[:, 1]), u),
+         [(3, 4), (3, 2), (3,)], fixed={1: _const(np.array([[0, 1], [2, 3], [1, 0]],
+                                                            "int32"))}),
+    Case("scatter", lambda i, v: ops.scatter(i, v, (3, 4)),
+         lambda t, i, v: t.zeros(3, 4, dtype=v.dtype).index_put((i[:, 0], i[:, 1]), v,
+                                                                accumulate=True),
+         [(4, 2), (4,)], fixed={0: _const(np.array([[0, 1], [2, 3], [0, 1], [1, 0]],
+                                                   "int32"))}),
+    Case("gather_nd", ops.gather_nd, lambda t, x, i: x[i[:, 0], i[:, 1]], [(3, 4, 2), (5, 2)],
+         fixed={1: _const(np.array([[0, 1], [2, 3], [0, 1], [1, 0], [2, 2]], "int32"))}),
+    Case("segment_min", lambda x, i: ops.segment_min(x, i, num_segments=4),
+         lambda t, x, i: t.full((4, 3), float("inf"), dtype=x.dtype).scatter_reduce(
+             0, i[:, None].expand(-1, 3), x, "amin", include_self=False),
+         [(6, 3), (6,)], fixed={1: _const(_SEG)}),
+    Case("segment_prod", lambda x, i: ops.segment_prod(x, i, num_segments=4),
+         lambda t, x, i: t.ones(4, 3, dtype=x.dtype).scatter_reduce(
+             0, i[:, None].expand(-1, 3), x, "prod"),
+         [(6, 3), (6,)], fixed={1: _const(_SEG)}),
+    Case("separable_conv",
+         lambda x, d, p: ops.separable_conv(x, d, p, padding="same"),
+         lambda t, x, d, p: _torch_conv(t, _torch_conv(t, x, d.reshape(3, 3, 1, 4), 1, "same",
+                                                       1, groups=2), p, 1, "valid", 1),
+         [(1, 5, 6, 2), (3, 3, 2, 2), (1, 1, 4, 3)]),
+    _u("extract_patches", lambda x: ops.extract_patches(x, 2, strides=2),
+       lambda t, x: _patches_torch(t, x, 2, 2), shape=(2, 4, 6, 3)),
+    _u("extract_patches_overlap", lambda x: ops.extract_patches(x, 3, strides=1),
+       lambda t, x: _patches_torch(t, x, 3, 1), shape=(1, 5, 4, 2)),
+    _u("extract_sequences", lambda x: ops.extract_sequences(x, 4, 2),
+       lambda t, x: x.unfold(-1, 4, 2), shape=(2, 9)),
+    _b("correlate_valid", ops.correlate, lambda t, a, v: _correlate_torch(t, a, v, "valid"),
+       [(7,), (3,)]),
+    _b("correlate_full", lambda a, v: ops.correlate(a, v, mode="full"),
+       lambda t, a, v: _correlate_torch(t, a, v, "full"), [(6,), (3,)]),
+    _u("stft", lambda x: ops.stack(ops.stft(x, 8, 4, 8), 0),
+       lambda t, x: _stft_torch(t, x, 8, 4, 8), shape=(2, 20)),
+    _u("stft_short_window", lambda x: ops.stack(ops.stft(x, 6, 3, 8), 0),
+       lambda t, x: _stft_torch(t, x, 6, 3, 8), shape=(2, 17)),
+    _b("psnr", lambda x, y: ops.psnr(x, y, 1.0),
+       lambda t, x, y: 10 * t.log10(1.0 / ((x - y) ** 2).mean()), [(2, 4, 4, 1), (2, 4, 4, 1)],
+       0.0, 1.0),
+]
+
+
 def _inputs(case: Case, rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
     out = []
     for i, shape in enumerate(case.shapes):
