@@ -896,3 +896,60 @@ def test_convention_kinks_agree(torch: Any, tw_backend: str) -> None:
         t = torch.tensor(a0, requires_grad=True)
         theirs(t).sum().backward()
         np.testing.assert_array_equal(g, t.grad.numpy())
+
+
+def test_convention_median_of_an_even_count_averages_the_middle_pair(torch: Any,
+                                                                     tw_backend: str) -> None:
+    m = np.array([[1.0, 3.0, 2.0, 0.0]])
+    ours = np.asarray(ops.convert_to_numpy(ops.median(m, axis=1)))
+    np.testing.assert_array_equal(ours, np.median(m, axis=1))       # 1.5: NumPy, Keras/JAX
+    assert torch.median(torch.tensor(m), 1).values.item() == 1.0     # PyTorch: the lower one
+    # torch.quantile(0.5) is the NumPy definition: values and gradients (halves) agree
+    (g,) = _grads(lambda a: ops.sum(ops.median(a, axis=1)), m)
+    tm = torch.tensor(m, requires_grad=True)
+    torch.quantile(tm, 0.5, dim=1).sum().backward()
+    np.testing.assert_array_equal(g, tm.grad.numpy())
+    np.testing.assert_array_equal(g, [[0.5, 0.0, 0.5, 0.0]])
+
+
+def test_convention_norms_and_distances_at_zero_have_nan_gradients(torch: Any,
+                                                                   tw_backend: str) -> None:
+    z = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]])
+    # sqrt(sum x^2) at 0 is 0/0, as JAX (so Keras on JAX); PyTorch picks the subgradient 0
+    # for norm/cdist and 1/eps for F.normalize (x / max(||x||, eps))
+    for ours, theirs in ((lambda a: ops.norm(a, axis=1),
+                          lambda t: torch.linalg.vector_norm(t, dim=1)),
+                         (ops.normalize, torch.nn.functional.normalize),
+                         (lambda a: ops.cdist(a, z[:1]), lambda t: torch.cdist(t, t[:1]))):
+        (g,) = _grads(lambda a, f=ours: ops.sum(f(a)), z)
+        tz = torch.tensor(z, requires_grad=True)
+        theirs(tz).sum().backward()
+        assert np.isnan(g[0]).all() and np.isfinite(tz.grad.numpy()[0]).all()
+        np.testing.assert_allclose(g[1], tz.grad.numpy()[1], rtol=1e-12)
+    # hypot at (0, 0): every point of the unit disc is a subgradient; we take 0 (PyTorch
+    # NaN, JAX 0.5 each)
+    gx, gy = _grads(lambda a, b: ops.sum(ops.hypot(a, b)), np.zeros(1), np.zeros(1))
+    np.testing.assert_array_equal([gx[0], gy[0]], [0.0, 0.0])
+    tx = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    torch.hypot(tx, tx).sum().backward()
+    assert np.isnan(tx.grad.numpy()).all()
+
+
+def test_convention_hard_tanh_passes_the_gradient_at_its_bounds(torch: Any,
+                                                                tw_backend: str) -> None:
+    b = np.array([1.0, -1.0])
+    (g,) = _grads(lambda a: ops.sum(ops.hard_tanh(a)), b)
+    np.testing.assert_array_equal(g, [1.0, 1.0])  # jax.nn.hard_tanh (Keras on JAX) too
+    tb = torch.tensor(b, requires_grad=True)
+    torch.nn.functional.hardtanh(tb).sum().backward()
+    np.testing.assert_array_equal(tb.grad.numpy(), [0.0, 0.0])  # PyTorch: 0 at the bounds
+
+
+def test_convention_adaptive_max_pool_ties_share_the_gradient(torch: Any,
+                                                              tw_backend: str) -> None:
+    q = np.array([[[[1.0], [1.0]], [[0.0], [0.5]]]])  # one (1, 1) output over a tied pair
+    (g,) = _grads(lambda a: ops.sum(ops.adaptive_max_pool(a, (1, 1))), q)
+    np.testing.assert_array_equal(g.ravel(), [0.5, 0.5, 0.0, 0.0])  # as max_pool and max
+    tq = torch.tensor(q, requires_grad=True)
+    torch.nn.functional.adaptive_max_pool2d(tq.movedim(-1, 1), (1, 1)).sum().backward()
+    np.testing.assert_array_equal(tq.grad.numpy().ravel(), [1.0, 0.0, 0.0, 0.0])  # first
