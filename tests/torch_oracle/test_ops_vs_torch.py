@@ -763,6 +763,41 @@ CASES += [
 ]
 
 
+def _istft_torch(t: Any, r: Any, i: Any, length: int, stride: int, fft: int) -> Any:
+    z = _cplx(t, r, i).transpose(-1, -2)
+    return t.istft(z, fft, hop_length=stride, win_length=length,
+                   window=t.hann_window(length, periodic=True, dtype=r.dtype), center=True)
+
+
+_BITS = {0: _ints(64, (2, 5)), 1: _ints(64, (2, 5))}
+_SHIFTS = {0: _ints(64, (2, 5)), 1: _ints(4, (2, 5))}
+
+CASES += [
+    _b("istft", lambda r, i: ops.istft((r, i), 8, 4, 8),
+       lambda t, r, i: _istft_torch(t, r, i, 8, 4, 8), [(2, 5, 5), (2, 5, 5)]),
+    Case("multi_hot", lambda i: ops.multi_hot(i, 5), lambda t, i: _fn(t).one_hot(
+        i, 5).amax(1), [(3, 2)], grad=False, fixed={0: _ints(5, (3, 2))}),
+    Case("in_top_k", lambda y, p: ops.in_top_k(y, p, 2),
+         lambda t, y, p: (p.topk(2).indices == y[:, None]).any(1), [(4,), (4, 5)],
+         grad=False, fixed={0: _ints(5, (4,))}),
+    Case("tri", lambda: ops.tri(3, 4, k=1), lambda t: t.ones(3, 4).tril(1), [], grad=False),
+    Case("bitwise_and", ops.bitwise_and, lambda t, x, y: x & y, [(2, 5)] * 2, grad=False,
+         fixed=_BITS),
+    Case("bitwise_or", ops.bitwise_or, lambda t, x, y: x | y, [(2, 5)] * 2, grad=False,
+         fixed=_BITS),
+    Case("bitwise_xor", ops.bitwise_xor, lambda t, x, y: x ^ y, [(2, 5)] * 2, grad=False,
+         fixed=_BITS),
+    Case("bitwise_invert", ops.bitwise_invert, lambda t, x: ~x, [(2, 5)], grad=False,
+         fixed={0: _ints(64, (2, 5))}),
+    Case("bitwise_left_shift", ops.bitwise_left_shift, lambda t, x, y: x << y, [(2, 5)] * 2,
+         grad=False, fixed=_SHIFTS),
+    Case("bitwise_right_shift", ops.bitwise_right_shift, lambda t, x, y: x >> y,
+         [(2, 5)] * 2, grad=False, fixed=_SHIFTS),
+    _b("isclose", lambda x, y: ops.isclose(x, ops.add(x, ops.multiply(y, 1e-5))),
+       lambda t, x, y: t.isclose(x, x + y * 1e-5), grad=False),
+]
+
+
 def _inputs(case: Case, rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
     out = []
     for i, shape in enumerate(case.shapes):
@@ -953,3 +988,16 @@ def test_convention_adaptive_max_pool_ties_share_the_gradient(torch: Any,
     tq = torch.tensor(q, requires_grad=True)
     torch.nn.functional.adaptive_max_pool2d(tq.movedim(-1, 1), (1, 1)).sum().backward()
     np.testing.assert_array_equal(tq.grad.numpy().ravel(), [1.0, 0.0, 0.0, 0.0])  # first
+
+
+@pytest.mark.parametrize("name", ["hamming", "hanning", "blackman", "bartlett", "kaiser"])
+def test_window_functions_match_pytorch(torch: Any, tw_backend: str, name: str) -> None:
+    """NumPy's symmetric windows are PyTorch's ``periodic=False`` ones (float32 both)."""
+    for m in (1, 2, 7):
+        if name == "kaiser":
+            ours, theirs = ops.kaiser(m, 3.5), torch.kaiser_window(m, False, 3.5)
+        else:
+            ours = getattr(ops, name)(m)
+            theirs = getattr(torch, {"hanning": "hann"}.get(name, name) + "_window")(m, False)
+        _close(np.asarray(ops.convert_to_numpy(ours)), theirs.numpy(), "float32",
+               f"{name}({m}) ({tw_backend})", 1.0)
