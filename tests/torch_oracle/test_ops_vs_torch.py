@@ -1001,3 +1001,26 @@ def test_window_functions_match_pytorch(torch: Any, tw_backend: str, name: str) 
             theirs = getattr(torch, {"hanning": "hann"}.get(name, name) + "_window")(m, False)
         _close(np.asarray(ops.convert_to_numpy(ours)), theirs.numpy(), "float32",
                f"{name}({m}) ({tw_backend})", 1.0)
+
+
+def test_convention_tied_order_statistics_follow_the_stable_sort(torch: Any,
+                                                                 tw_backend: str) -> None:
+    """median/quantile/sort/top_k at ties: the gradient goes to the tied elements in stable-sort
+    order (the first occurrence first), as PyTorch's ``quantile``/``median``/stable ``sort``."""
+    m = np.array([[2.0, 1.0, 2.0, 3.0, 0.0]])
+    cases = [(lambda a: ops.median(a, axis=1), lambda t: torch.median(t, 1).values),
+             (lambda a: ops.quantile(a, 0.6, axis=1), lambda t: torch.quantile(t, 0.6, dim=1)),
+             (lambda a: ops.multiply(ops.sort(a), np.arange(5.0)),
+              lambda t: torch.sort(t, stable=True).values * torch.arange(5.0,
+                                                                        dtype=t.dtype)),
+             (lambda a: ops.multiply(ops.top_k(a, 2)[0], np.array([1.0, 2.0])),
+              lambda t: torch.sort(t, descending=True, stable=True).values[:, :2]
+              * torch.tensor([1.0, 2.0], dtype=t.dtype))]
+    for ours, theirs in cases:
+        (g,) = _grads(lambda a, f=ours: ops.sum(f(a)), m)
+        tm = torch.tensor(m, requires_grad=True)
+        theirs(tm).sum().backward()
+        np.testing.assert_array_equal(g, tm.grad.numpy())
+    np.testing.assert_array_equal(g, [[2.0, 0.0, 0.0, 1.0, 0.0]])  # top_k: 3, then the first 2
+    # (as jax.lax.top_k); torch.topk promises no order among ties (on this input it takes
+    # the last 2), so its top_k side above is the stable descending sort
