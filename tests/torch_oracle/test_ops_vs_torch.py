@@ -798,6 +798,33 @@ CASES += [
 ]
 
 
+def _ctc_torch_blank(t: Any, out: Any, tgt: Any, tl: Any, ol: Any) -> Any:
+    lp = t.log_softmax(out, -1).transpose(0, 1)
+    return t.nn.functional.ctc_loss(lp, tgt, ol, tl, blank=3, reduction="none")
+
+
+def _attn_mask(rng: np.random.Generator) -> np.ndarray:
+    m = rng.uniform(0, 1, (2, 1, 3, 5)) < 0.6
+    m[..., 0] = True  # no fully masked row
+    return m
+
+
+CASES += [
+    Case("dot_product_attention_bias",
+         lambda q, k, v, b: ops.dot_product_attention(q, k, v, bias=b),
+         lambda t, q, k, v, b: _attn_torch(t, q, k, v, attn_mask=b),
+         [(2, 3, 2, 4), (2, 5, 2, 4), (2, 5, 2, 4), (1, 2, 3, 5)]),
+    Case("dot_product_attention_mask",
+         lambda q, k, v, m: ops.dot_product_attention(q, k, v, mask=m),
+         lambda t, q, k, v, m: _attn_torch(t, q, k, v, attn_mask=m),
+         [(2, 3, 2, 4), (2, 5, 2, 4), (2, 5, 2, 4), (2, 1, 3, 5)], fixed={3: _attn_mask}),
+    Case("ctc_loss_blank_last", lambda o, y, yl, ol: ops.ctc_loss(y, o, yl, ol, mask_index=3),
+         _ctc_torch_blank, [(2, 7, 4), (2, 3), (2,), (2,)],
+         fixed={1: lambda rng: rng.integers(0, 3, (2, 3)).astype("int32"),
+                2: _const(np.array([3, 1], "int32")), 3: _const(np.array([7, 4], "int32"))}),
+]
+
+
 def _inputs(case: Case, rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
     out = []
     for i, shape in enumerate(case.shapes):
