@@ -85,5 +85,5 @@ def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding:
     cols = transpose(reshape(x, (n, c, kk, length)), (0, 3, 2, 1))  # (N, L, kk, C)
     img = patches_transpose(reshape(cols, (n, nh, nw, kk * c)), k, s, d,
                             (oh + 2 * p[0], ow + 2 * p[1], c))
-    img = _slice(img, (0, p[0], p[1], 0), (n, p[0] + oh, p[1] + ow, c))
+    img = _slice(img, (0, p[0], p[1], 0), (n, oh, ow, c))  # slice takes sizes, not ends
     return transpose(img, (0, 3, 1, 2))

@@ -159,7 +159,9 @@ def _quantile(name: str, x: Any, q: Any, axis: Any, method: str, keepdims: bool,
         raise InvalidArgumentError(f"{name}: argument 'method': expected one of "
                                    f"{', '.join(_METHODS)}, got {method!r}")
     x = _float(x, name)
-    q = cast(_t(q, name), x.dtype)
+    # a Python/NumPy q is converted in x's dtype directly: through float32 first, 0.3
+    # would become 0.30000001 and float64 quantiles would be off by ~1e-8
+    q = cast(q, x.dtype) if is_tensor(q) else convert_to_tensor(q, dtype=x.dtype, where=name)
     if q.ndim > 1:
         raise ShapeError(f"{name}: argument 'q': expected a scalar or 1-D, got shape "
                          f"{tuple(q.shape)}")
