@@ -369,3 +369,17 @@ def test_symbolic_gradients_over_the_unknown_axis(name: str) -> None:
     for batch in (3, 5):
         X = _rng(0).uniform(0.5, 1.5, (batch, 4))
         _close(g(X), _np(tw.grad(f)(X)))
+
+
+def test_lu_factor_refuses_a_gradient_instead_of_returning_zeros():
+    """It was marked non-differentiable, so tw.grad silently gave zeros (JAX and PyTorch
+    differentiate it); until it has a rule, asking for one is an error."""
+    import numpy as np
+
+    from tensorweave.errors import NotDifferentiableError
+
+    x = np.random.default_rng(0).random((3, 3)) + np.eye(3)
+    with pytest.raises(NotDifferentiableError, match="lu_factor"):
+        tw.grad(lambda a: tw.ops.sum(tw.ops.lu_factor(a)[0]))(x)
+    lu, piv = tw.ops.lu_factor(x)  # values still work
+    assert tuple(lu.shape) == (3, 3) and piv.dtype == "int32"

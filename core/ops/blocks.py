@@ -63,7 +63,7 @@ def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding:
     :func:`unfold`)."""
     from .nn import patches_transpose
     from .shape import reshape, transpose
-    from .shape import strided_slice as _slice
+    from .shape import slice as _slice
 
     x = x if is_tensor(x) else convert_to_tensor(x, where="fold")
     if x.ndim != 3:

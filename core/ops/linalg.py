@@ -361,7 +361,13 @@ def _lu_rule(specs: list) -> list:
     return [(tuple(x.shape), x.dtype), (tuple(x.shape[:-2]) + (k,), _dt.int32)]
 
 
-LU_FACTOR = defop("lu_factor", _lu_rule, multi_output=True, differentiable=False,
+def _vjp_lu_factor(g, out, x):  # noqa: ANN001, ANN202
+    # not a zero gradient (JAX and PyTorch differentiate the packed factors): say so
+    raise NotDifferentiableError("lu_factor: the packed LU factors have no gradient rule "
+                                 "yet; differentiate solve, inv, det or slogdet instead")
+
+
+LU_FACTOR = defop("lu_factor", _lu_rule, multi_output=True, vjp=_vjp_lu_factor,
                   family="linalg", doc="Packed LU with partial pivoting and 0-based pivots.")
 
 
