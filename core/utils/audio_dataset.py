@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from .text_dataset import index_directory
+from .text_dataset import check_split, index_directory
 
 __all__ = ["audio_dataset_from_directory", "read_wav"]
 
@@ -90,23 +90,7 @@ def audio_dataset_from_directory(directory: Any, labels: Any = "inferred",
                                    f"integer, got {sampling_rate!r}")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
-    if validation_split is not None and not 0 < validation_split < 1:
-        raise InvalidArgumentError(f"{_WHERE}: argument 'validation_split': expected a value "
-                                   f"in (0, 1), got {validation_split!r}")
-    if bool(validation_split) != bool(subset):
-        raise InvalidArgumentError(f"{_WHERE}: give both validation_split and subset, or "
-                                   "neither")
-    if subset not in ("training", "validation", "both", None):
-        raise InvalidArgumentError(f"{_WHERE}: argument 'subset': expected 'training', "
-                                   f"'validation', 'both' or None, got {subset!r}")
-    if validation_split and shuffle and seed is None:
-        raise InvalidArgumentError(f"{_WHERE}: with validation_split and shuffle=True, give a "
-                                   "seed so that the two subsets do not overlap")
-    if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
-        raise InvalidArgumentError(f"{_WHERE}: argument 'directory': expected an existing "
-                                   f"folder, got {directory!r}")
-    if seed is None:
-        seed = int(np.random.randint(1_000_000))
+    seed = check_split(_WHERE, directory, validation_split, subset, shuffle, seed)
     paths, labs, names = index_directory(os.fspath(directory), labels, (".wav",), class_names,
                                          shuffle, seed, follow_links, where=_WHERE)
     if verbose:

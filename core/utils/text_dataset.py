@@ -12,6 +12,30 @@ __all__ = ["text_dataset_from_directory", "index_directory"]
 _WHERE = "text_dataset_from_directory"
 
 
+def check_split(where: str, directory: Any, validation_split: Any, subset: Any,
+                shuffle: bool, seed: Any) -> int:
+    """The checks Keras's ``*_dataset_from_directory`` loaders share (the folder, the
+    split and its subset); returns the seed to shuffle with (a random one when None)."""
+    import numpy as np
+
+    if validation_split is not None and not 0 < validation_split < 1:
+        raise InvalidArgumentError(f"{where}: argument 'validation_split': expected a value "
+                                   f"in (0, 1), got {validation_split!r}")
+    if bool(validation_split) != bool(subset):
+        raise InvalidArgumentError(f"{where}: give both validation_split and subset, or "
+                                   "neither")
+    if subset not in ("training", "validation", "both", None):
+        raise InvalidArgumentError(f"{where}: argument 'subset': expected 'training', "
+                                   f"'validation', 'both' or None, got {subset!r}")
+    if validation_split and shuffle and seed is None:
+        raise InvalidArgumentError(f"{where}: with validation_split and shuffle=True, give a "
+                                   "seed so that the two subsets do not overlap")
+    if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
+        raise InvalidArgumentError(f"{where}: argument 'directory': expected an existing "
+                                   f"folder, got {directory!r}")
+    return int(np.random.randint(1_000_000)) if seed is None else seed
+
+
 def index_directory(directory: str, labels: Any, formats: tuple, class_names: Any = None,
                     shuffle: bool = True, seed: int | None = None, follow_links: bool = False,
                     where: str = _WHERE) -> tuple[list, Any, list | None]:
@@ -99,23 +123,7 @@ def text_dataset_from_directory(directory: Any, labels: Any = "inferred",
                                    f"got {format!r}")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
-    if validation_split is not None and not 0 < validation_split < 1:
-        raise InvalidArgumentError(f"{_WHERE}: argument 'validation_split': expected a value "
-                                   f"in (0, 1), got {validation_split!r}")
-    if bool(validation_split) != bool(subset):
-        raise InvalidArgumentError(f"{_WHERE}: give both validation_split and subset, or "
-                                   "neither")
-    if subset not in ("training", "validation", "both", None):
-        raise InvalidArgumentError(f"{_WHERE}: argument 'subset': expected 'training', "
-                                   f"'validation', 'both' or None, got {subset!r}")
-    if validation_split and shuffle and seed is None:
-        raise InvalidArgumentError(f"{_WHERE}: with validation_split and shuffle=True, give a "
-                                   "seed so that the two subsets do not overlap")
-    if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
-        raise InvalidArgumentError(f"{_WHERE}: argument 'directory': expected an existing "
-                                   f"folder, got {directory!r}")
-    if seed is None:
-        seed = int(np.random.randint(1_000_000))
+    seed = check_split(_WHERE, directory, validation_split, subset, shuffle, seed)
     paths, labs, names = index_directory(os.fspath(directory), labels, (".txt",), class_names,
                                          shuffle, seed, follow_links)
     if verbose:
