@@ -188,7 +188,9 @@ def test_plot_model_renders_png_and_svg_with_graphviz(tmp_path):
     model = _functional()
     png = tw.utils.plot_model(model, tmp_path / "model.png", show_shapes=True, dpi=96)
     assert png == tmp_path / "model.png" and png.read_bytes().startswith(PNG_MAGIC)
-    svg = tw.utils.plot_model(model, tmp_path / "model.svg", show_shapes=True)
+    # Keras 3 leaves layer names out by default (show_layer_names=False); ask for them
+    svg = tw.utils.plot_model(model, tmp_path / "model.svg", show_shapes=True,
+                              show_layer_names=True)
     text = svg.read_text()
     assert "<svg" in text
     for name in ("in_a", "in_b", "shared", "cat", "out", "(None, 4)"):
