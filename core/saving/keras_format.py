@@ -83,7 +83,7 @@ def _snake(name: str) -> str:
 # ==== Keras config -> tensorweave objects ========================================================
 def _accepted(cls: type) -> set[str] | None:
     """Keyword arguments ``cls(...)`` takes along its ``__init__`` chain (``None``: any)."""
-    from tensorweave.plugins.layers.base import Layer
+    from tensorweave.layers import Layer
 
     names: set[str] = set()
     cell = getattr(cls, "_cell_class", None)  # LSTM(...) passes the cell's arguments on
@@ -252,7 +252,7 @@ class _Reader:
             raise SerializationError(f"{label}: {type(exc).__name__}: {exc}") from exc
 
     def input_layer(self, cfg: dict) -> Any:
-        from tensorweave.plugins.layers.base import InputLayer
+        from tensorweave.layers import InputLayer
 
         shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
         _check_shape(shape, self.where)
@@ -262,8 +262,8 @@ class _Reader:
                           name=cfg.get("name"))
 
     def sequential(self, cfg: dict) -> Any:
-        from tensorweave.plugins.layers.base import InputLayer
-        from tensorweave.plugins.models.model import Sequential
+        from tensorweave.layers import InputLayer
+        from tensorweave.models import Sequential
 
         entries = cfg.get("layers")
         if not isinstance(entries, list):
@@ -281,8 +281,8 @@ class _Reader:
 
     def functional(self, cfg: dict) -> Any:
         from tensorweave.graph.tracing import tree_flatten
-        from tensorweave.plugins.layers.base import InputLayer
-        from tensorweave.plugins.models.model import Functional
+        from tensorweave.layers import InputLayer
+        from tensorweave.models import Functional
 
         entries = cfg.get("layers")
         if not isinstance(entries, list):
@@ -447,7 +447,7 @@ def keras_layer_order(model: Any) -> list:
     """``model.layers`` in the order Keras's ``Functional`` holds them (by depth from the
     outputs, ties by first DFS visit): the order that names their weight groups."""
     from tensorweave.graph.tracing import tree_flatten
-    from tensorweave.plugins.models.model import Functional
+    from tensorweave.models import Functional
 
     if not isinstance(model, Functional):
         return list(model._layers)
@@ -532,8 +532,8 @@ def keras_weight_paths(obj: Any, path: str = "", visited: set | None = None,
                        out: list | None = None) -> list[tuple[str, Any, list]]:
     """``[(path, object, own variables)]`` in the order and with the paths Keras 3's
     ``saving_lib`` gives them (``layers/dense_1``, ``layers/lstm/cell`` ...)."""
-    from tensorweave.plugins.layers.base import Layer
-    from tensorweave.plugins.models.model import Functional, Sequential
+    from tensorweave.layers import Layer
+    from tensorweave.models import Functional, Sequential
 
     visited = set() if visited is None else visited
     out = [] if out is None else out
@@ -681,7 +681,7 @@ def read_legacy_weights(f: Any, model: Any, where: str, skip_mismatch: bool = Fa
     names = h5.list_attr(group, "layer_names", where)
     if not names:
         raise SerializationError(f"{where}: not a Keras weights file (no layer_names)")
-    from tensorweave.plugins.layers.base import InputLayer
+    from tensorweave.layers import InputLayer
 
     layers = [l for l in model._layers if not isinstance(l, InputLayer)] if hasattr(
         model, "_layers") else []
@@ -931,8 +931,8 @@ def _shape_list(s: Any) -> Any:
 def keras_layer_entry(layer: Any, where: str) -> dict:
     """``{"module", "class_name", "config", "registered_name", "build_config"}`` of a layer
     (or nested model) as Keras 3 writes it."""
-    from tensorweave.plugins.layers.base import InputLayer
-    from tensorweave.plugins.models.model import Functional, Sequential
+    from tensorweave.layers import InputLayer
+    from tensorweave.models import Functional, Sequential
 
     from .config import serialize_layer
 
@@ -1041,7 +1041,7 @@ def functional_keras_config(model: Any, where: str) -> dict:
 
 
 def keras_model_config(model: Any, where: str) -> dict:
-    from tensorweave.plugins.models.model import Functional, Sequential
+    from tensorweave.models import Functional, Sequential
 
     if not isinstance(model, (Functional, Sequential)):
         raise SerializationError(f"{where}: only Sequential and functional models can be "
