@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from .text_dataset import check_split, index_directory
+from .text_dataset import check_split, index_directory, split_and_encode
 
 __all__ = ["audio_dataset_from_directory", "read_wav"]
 
@@ -72,7 +72,6 @@ def audio_dataset_from_directory(directory: Any, labels: Any = "inferred",
     validation split as :func:`~tensorweave.utils.text_dataset_from_directory`.
     ``sampling_rate`` must be None or the files' rate (no resampling); ``ragged=True``
     is refused (tensorweave has no ragged tensors)."""
-    import numpy as np
 
     from ..data import Dataset
 
@@ -103,24 +102,8 @@ def audio_dataset_from_directory(directory: Any, labels: Any = "inferred",
     desired = -1 if output_sequence_length is None else int(output_sequence_length)
 
     def build(which: str | None, shuffle_it: bool) -> Any:
-        p, y = paths, labs
-        if which:
-            n_val = int(validation_split * len(paths))
-            cut = len(paths) - n_val
-            p, y = (paths[:cut], None if labs is None else labs[:cut]) if which == "training" \
-                else (paths[cut:], None if labs is None else labs[cut:])
-            if verbose:
-                print(f"Using {len(p)} files for {which}.")
-        if not p:
-            raise InvalidArgumentError(f"{_WHERE}: no {which + ' ' if which else ''}audio files "
-                                       f"found in directory {directory!r}. Allowed format: .wav")
-        if y is not None:
-            if label_mode == "binary":
-                y = y.astype("float32").reshape(-1, 1)
-            elif label_mode == "categorical":
-                onehot = np.zeros((len(y), num_classes), dtype="float32")
-                onehot[np.arange(len(y)), y] = 1.0
-                y = onehot
+        p, y = split_and_encode(_WHERE, "audio", ".wav", directory, paths, labs, which,
+                                validation_split, label_mode, num_classes, verbose)
 
         def gen() -> Any:
             for i in range(len(p)):

@@ -36,6 +36,34 @@ def check_split(where: str, directory: Any, validation_split: Any, subset: Any,
     return int(np.random.randint(1_000_000)) if seed is None else seed
 
 
+def split_and_encode(where: str, kind: str, allowed: str, directory: Any, paths: list,
+                     labs: Any, which: str | None, validation_split: Any, label_mode: Any,
+                     num_classes: int, verbose: bool) -> tuple[list, Any]:
+    """The files of one subset (``"training"`` takes the first ``1 - validation_split``,
+    ``"validation"`` the rest, None everything) and their labels in ``label_mode``'s
+    encoding; shared by the text and audio directory loaders."""
+    import numpy as np
+
+    p, y = paths, labs
+    if which:
+        cut = len(paths) - int(validation_split * len(paths))
+        p, y = (paths[:cut], None if labs is None else labs[:cut]) if which == "training" \
+            else (paths[cut:], None if labs is None else labs[cut:])
+        if verbose:
+            print(f"Using {len(p)} files for {which}.")
+    if not p:
+        raise InvalidArgumentError(f"{where}: no {which + ' ' if which else ''}{kind} files "
+                                   f"found in directory {directory!r}. Allowed format: {allowed}")
+    if y is not None:
+        if label_mode == "binary":
+            y = y.astype("float32").reshape(-1, 1)
+        elif label_mode == "categorical":
+            onehot = np.zeros((len(y), num_classes), dtype="float32")
+            onehot[np.arange(len(y)), y] = 1.0
+            y = onehot
+    return p, y
+
+
 def index_directory(directory: str, labels: Any, formats: tuple, class_names: Any = None,
                     shuffle: bool = True, seed: int | None = None, follow_links: bool = False,
                     where: str = _WHERE) -> tuple[list, Any, list | None]:
@@ -144,24 +172,8 @@ def text_dataset_from_directory(directory: Any, labels: Any = "inferred",
         return text if max_length is None else text[:max_length]
 
     def build(which: str | None, shuffle_it: bool) -> Any:
-        p, y = paths, labs
-        if which:
-            n_val = int(validation_split * len(paths))
-            cut = len(paths) - n_val
-            p, y = (paths[:cut], None if labs is None else labs[:cut]) if which == "training" \
-                else (paths[cut:], None if labs is None else labs[cut:])
-            if verbose:
-                print(f"Using {len(p)} files for {which}.")
-        if not p:
-            raise InvalidArgumentError(f"{_WHERE}: no {which + ' ' if which else ''}text files "
-                                       f"found in directory {directory!r}. Allowed format: .txt")
-        if y is not None:
-            if label_mode == "binary":
-                y = y.astype("float32").reshape(-1, 1)
-            elif label_mode == "categorical":
-                onehot = np.zeros((len(y), num_classes), dtype="float32")
-                onehot[np.arange(len(y)), y] = 1.0
-                y = onehot
+        p, y = split_and_encode(_WHERE, "text", ".txt", directory, paths, labs, which,
+                                validation_split, label_mode, num_classes, verbose)
         items = list(range(len(p)))
 
         def gen() -> Any:
